@@ -1,0 +1,447 @@
+// The N-API binding: argument checks, conversions and errno errors around libioth_calls.c.
+// No policy lives here: the TypeScript layer (src/) gives names, defaults and friendlier messages.
+// Every entry point validates every argument, so a wrong call is a JS exception, never a crash.
+#include <napi.h>
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "libioth_calls.h"
+
+namespace {
+
+Napi::Error ErrnoError(Napi::Env env, int err, const char *syscall) {
+  const char *name = strerrorname_np(err);
+  std::string code = name ? name : "UNKNOWN";
+  std::string message = std::string(syscall) + " " + code + ": " + strerror(err);
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", code);
+  error.Set("errno", Napi::Number::New(env, -err));  // negative, like Node's system errors
+  error.Set("syscall", syscall);
+  return error;
+}
+
+Napi::Error ArgError(Napi::Env env, bool range, const char *code, const std::string &message) {
+  Napi::Error error = range ? Napi::Error(Napi::RangeError::New(env, message))
+                            : Napi::Error(Napi::TypeError::New(env, message));
+  error.Set("code", code);
+  return error;
+}
+
+// Each getter throws (C++ exceptions are enabled) with a Node-style code on a bad argument.
+struct Args {
+  const Napi::CallbackInfo &info;
+  const char *fn;
+
+  std::string Where(size_t i) const { return std::string(fn) + ": argument " + std::to_string(i); }
+
+  void Count(size_t n) const {
+    if (info.Length() != n)
+      throw ArgError(info.Env(), false, "ERR_INVALID_ARG_COUNT",
+          std::string(fn) + ": expected " + std::to_string(n) + " arguments, got " +
+          std::to_string(info.Length()));
+  }
+  std::string String(size_t i, size_t maxlen) const {
+    if (!info[i].IsString())
+      throw ArgError(info.Env(), false, "ERR_INVALID_ARG_TYPE", Where(i) + " must be a string");
+    std::string s = info[i].As<Napi::String>().Utf8Value();
+    if (s.find('\0') != std::string::npos)
+      throw ArgError(info.Env(), false, "ERR_INVALID_ARG_VALUE", Where(i) + " contains a NUL byte");
+    if (s.empty() || s.size() > maxlen)
+      throw ArgError(info.Env(), true, "ERR_OUT_OF_RANGE",
+          Where(i) + " must be 1 to " + std::to_string(maxlen) + " bytes long");
+    return s;
+  }
+  bool IsNull(size_t i) const { return info[i].IsNull() || info[i].IsUndefined(); }
+  uint32_t Uint(size_t i, uint32_t min, uint32_t max) const {
+    if (!info[i].IsNumber())
+      throw ArgError(info.Env(), false, "ERR_INVALID_ARG_TYPE", Where(i) + " must be a number");
+    double d = info[i].As<Napi::Number>().DoubleValue();
+    if (!(d >= min && d <= max) || d != static_cast<double>(static_cast<uint32_t>(d)))
+      throw ArgError(info.Env(), true, "ERR_OUT_OF_RANGE",
+          Where(i) + " must be an integer from " + std::to_string(min) + " to " +
+          std::to_string(max));
+    return static_cast<uint32_t>(d);
+  }
+  bool Bool(size_t i) const {
+    if (!info[i].IsBoolean())
+      throw ArgError(info.Env(), false, "ERR_INVALID_ARG_TYPE", Where(i) + " must be a boolean");
+    return info[i].As<Napi::Boolean>().Value();
+  }
+  std::vector<uint8_t> Bytes(size_t i, size_t len) const {
+    if (!info[i].IsBuffer())
+      throw ArgError(info.Env(), false, "ERR_INVALID_ARG_TYPE", Where(i) + " must be a Buffer");
+    auto buf = info[i].As<Napi::Buffer<uint8_t>>();
+    if (buf.Length() != len)
+      throw ArgError(info.Env(), true, "ERR_OUT_OF_RANGE",
+          Where(i) + " must be " + std::to_string(len) + " bytes long");
+    return std::vector<uint8_t>(buf.Data(), buf.Data() + len);
+  }
+  int Family(size_t i) const {
+    if (!info[i].IsNumber() || (info[i].As<Napi::Number>().DoubleValue() != 4 &&
+                                info[i].As<Napi::Number>().DoubleValue() != 6))
+      throw ArgError(info.Env(), false, "ERR_INVALID_ARG_VALUE", Where(i) + " must be 4 or 6");
+    return info[i].As<Napi::Number>().DoubleValue() == 6 ? AF_INET6 : AF_INET;
+  }
+  size_t AddrLen(int family) const { return family == AF_INET6 ? 16 : 4; }
+};
+
+constexpr uint32_t kMaxIfindex = 0x7fffffff;
+constexpr size_t kMaxIfname = IOTHTS_IFNAMSIZ - 1;
+
+class NativeStack : public Napi::ObjectWrap<NativeStack> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "NativeStack", {
+      InstanceMethod<&NativeStack::Close>("close"),
+      InstanceMethod<&NativeStack::Socket>("socket"),
+      InstanceMethod<&NativeStack::IfNameToIndex>("ifNameToIndex"),
+      InstanceMethod<&NativeStack::LinkSetUpDown>("linkSetUpDown"),
+      InstanceMethod<&NativeStack::LinkSetAddr>("linkSetAddr"),
+      InstanceMethod<&NativeStack::LinkGetAddr>("linkGetAddr"),
+      InstanceMethod<&NativeStack::LinkSetMtu>("linkSetMtu"),
+      InstanceMethod<&NativeStack::IpAddr>("ipAddr"),
+      InstanceMethod<&NativeStack::IpRoute>("ipRoute"),
+      InstanceMethod<&NativeStack::IpLinkAdd>("ipLinkAdd"),
+      InstanceMethod<&NativeStack::IpLinkDel>("ipLinkDel"),
+      InstanceMethod<&NativeStack::Links>("links"),
+      InstanceMethod<&NativeStack::Addresses>("addresses"),
+      InstanceMethod<&NativeStack::Routes>("routes"),
+    });
+  }
+
+  // new NativeStack(plugin: string, vnls: string[])
+  explicit NativeStack(const Napi::CallbackInfo &info) : Napi::ObjectWrap<NativeStack>(info) {
+    Args a{info, "NativeStack"};
+    a.Count(2);
+    std::string plugin = a.String(0, 4096);
+    if (!info[1].IsArray())
+      throw ArgError(info.Env(), false, "ERR_INVALID_ARG_TYPE", a.Where(1) + " must be an array");
+    Napi::Array list = info[1].As<Napi::Array>();
+    if (list.Length() > 64)
+      throw ArgError(info.Env(), true, "ERR_OUT_OF_RANGE", a.Where(1) + " has more than 64 VNLs");
+    std::vector<std::string> vnls;
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      Napi::Value v = list.Get(i);
+      if (!v.IsString())
+        throw ArgError(info.Env(), false, "ERR_INVALID_ARG_TYPE", a.Where(1) + " must hold strings");
+      std::string s = v.As<Napi::String>().Utf8Value();
+      if (s.empty() || s.size() > 4096 || s.find('\0') != std::string::npos)
+        throw ArgError(info.Env(), false, "ERR_INVALID_ARG_VALUE",
+            a.Where(1) + " must hold non-empty strings of at most 4096 bytes without NUL");
+      vnls.push_back(s);
+    }
+    std::vector<const char *> vnlv;
+    for (auto &s : vnls) vnlv.push_back(s.c_str());
+    vnlv.push_back(nullptr);
+    errno = 0;
+    stack_ = iothts_newstack(plugin.c_str(), vnlv.data());
+    if (stack_ == nullptr)
+      throw ErrnoError(info.Env(), errno ? errno : EINVAL, "ioth_newstack");
+    open_stacks_.insert(this);
+  }
+
+  ~NativeStack() override { Delete(); }
+
+  // Called once per Node environment (main thread or worker) as it shuts down, so helper
+  // processes end with the process instead of lingering until they notice the parent is gone.
+  static void DeleteAll(void *) {
+    auto stacks = open_stacks_;
+    for (NativeStack *s : stacks) s->Delete();
+  }
+
+ private:
+  static thread_local std::unordered_set<NativeStack *> open_stacks_;
+  struct ioth *stack_ = nullptr;
+
+  int Delete() {
+    if (stack_ == nullptr) return 0;
+    int rv = iothts_delstack(stack_);
+    if (rv == 0) {
+      stack_ = nullptr;
+      open_stacks_.erase(this);
+    }
+    return rv;
+  }
+
+  struct ioth *Live(const Napi::CallbackInfo &info) {
+    if (stack_ == nullptr)
+      throw ArgError(info.Env(), false, "ERR_IOTH_STACK_CLOSED", "the stack is closed");
+    return stack_;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo &info) {
+    Args{info, "close"}.Count(0);
+    Live(info);
+    if (Delete() < 0) throw ErrnoError(info.Env(), errno, "ioth_delstack");
+    return info.Env().Undefined();
+  }
+
+  // socket(domain, type, protocol) -> fd owned by the caller
+  Napi::Value Socket(const Napi::CallbackInfo &info) {
+    Args a{info, "socket"};
+    a.Count(3);
+    uint32_t domain = a.Uint(0, 0, 255);
+    uint32_t type = a.Uint(1, 0, 0x7fffffff);
+    uint32_t protocol = a.Uint(2, 0, 0xffff);
+    int fd = iothts_socket(Live(info), domain, type, protocol);
+    if (fd < 0) throw ErrnoError(info.Env(), errno, "ioth_msocket");
+    return Napi::Number::New(info.Env(), fd);
+  }
+
+  Napi::Value IfNameToIndex(const Napi::CallbackInfo &info) {
+    Args a{info, "ifNameToIndex"};
+    a.Count(1);
+    std::string name = a.String(0, kMaxIfname);
+    errno = 0;
+    int index = iothts_if_nametoindex(Live(info), name.c_str());
+    if (index <= 0) throw ErrnoError(info.Env(), errno ? errno : ENODEV, "ioth_if_nametoindex");
+    return Napi::Number::New(info.Env(), index);
+  }
+
+  Napi::Value LinkSetUpDown(const Napi::CallbackInfo &info) {
+    Args a{info, "linkSetUpDown"};
+    a.Count(2);
+    uint32_t index = a.Uint(0, 1, kMaxIfindex);
+    bool up = a.Bool(1);
+    if (iothts_linksetupdown(Live(info), index, up) < 0)
+      throw ErrnoError(info.Env(), errno, "ioth_linksetupdown");
+    return info.Env().Undefined();
+  }
+
+  Napi::Value LinkSetAddr(const Napi::CallbackInfo &info) {
+    Args a{info, "linkSetAddr"};
+    a.Count(2);
+    uint32_t index = a.Uint(0, 1, kMaxIfindex);
+    std::vector<uint8_t> mac = a.Bytes(1, 6);
+    if (iothts_linksetaddr(Live(info), index, mac.data()) < 0)
+      throw ErrnoError(info.Env(), errno, "ioth_linksetaddr");
+    return info.Env().Undefined();
+  }
+
+  Napi::Value LinkGetAddr(const Napi::CallbackInfo &info) {
+    Args a{info, "linkGetAddr"};
+    a.Count(1);
+    uint32_t index = a.Uint(0, 1, kMaxIfindex);
+    unsigned char mac[6] = {0};
+    if (iothts_linkgetaddr(Live(info), index, mac) < 0)
+      throw ErrnoError(info.Env(), errno, "ioth_linkgetaddr");
+    return Napi::Buffer<uint8_t>::Copy(info.Env(), mac, sizeof(mac));
+  }
+
+  Napi::Value LinkSetMtu(const Napi::CallbackInfo &info) {
+    Args a{info, "linkSetMtu"};
+    a.Count(2);
+    uint32_t index = a.Uint(0, 1, kMaxIfindex);
+    uint32_t mtu = a.Uint(1, 68, 65535);
+    if (iothts_linksetmtu(Live(info), index, mtu) < 0)
+      throw ErrnoError(info.Env(), errno, "ioth_linksetmtu");
+    return info.Env().Undefined();
+  }
+
+  // ipAddr(add, family 4|6, addr: Buffer, prefixLen, ifindex)
+  Napi::Value IpAddr(const Napi::CallbackInfo &info) {
+    Args a{info, "ipAddr"};
+    a.Count(5);
+    bool add = a.Bool(0);
+    int family = a.Family(1);
+    std::vector<uint8_t> addr = a.Bytes(2, a.AddrLen(family));
+    uint32_t prefix = a.Uint(3, 0, family == AF_INET6 ? 128 : 32);
+    uint32_t index = a.Uint(4, 1, kMaxIfindex);
+    if (iothts_ipaddr(Live(info), add, family, addr.data(), prefix, index) < 0)
+      throw ErrnoError(info.Env(), errno, add ? "ioth_ipaddr_add" : "ioth_ipaddr_del");
+    return info.Env().Undefined();
+  }
+
+  // ipRoute(add, family 4|6, dst: Buffer|null, dstPrefixLen, gw: Buffer|null, ifindex (0: any))
+  Napi::Value IpRoute(const Napi::CallbackInfo &info) {
+    Args a{info, "ipRoute"};
+    a.Count(6);
+    bool add = a.Bool(0);
+    int family = a.Family(1);
+    size_t len = a.AddrLen(family);
+    std::vector<uint8_t> dst, gw;
+    if (!a.IsNull(2)) dst = a.Bytes(2, len);
+    uint32_t prefix = a.Uint(3, 0, family == AF_INET6 ? 128 : 32);
+    if (!a.IsNull(4)) gw = a.Bytes(4, len);
+    uint32_t index = a.Uint(5, 0, kMaxIfindex);
+    if (gw.empty() && index == 0)
+      throw ArgError(info.Env(), false, "ERR_INVALID_ARG_VALUE",
+          "ipRoute: a route needs a gateway, an interface, or both");
+    if (iothts_iproute(Live(info), add, family, dst.empty() ? nullptr : dst.data(), prefix,
+            gw.empty() ? nullptr : gw.data(), index) < 0)
+      throw ErrnoError(info.Env(), errno, add ? "ioth_iproute_add" : "ioth_iproute_del");
+    return info.Env().Undefined();
+  }
+
+  // ipLinkAdd(ifname: string|null, ifindex (0: any), type: string, data: string|null)
+  Napi::Value IpLinkAdd(const Napi::CallbackInfo &info) {
+    Args a{info, "ipLinkAdd"};
+    a.Count(4);
+    std::string name, data;
+    if (!a.IsNull(0)) name = a.String(0, kMaxIfname);
+    uint32_t index = a.Uint(1, 0, kMaxIfindex);
+    std::string type = a.String(2, 64);
+    if (!a.IsNull(3)) data = a.String(3, 4096);
+    if (iothts_iplink_add(Live(info), name.empty() ? nullptr : name.c_str(), index, type.c_str(),
+            data.empty() ? nullptr : data.c_str()) < 0)
+      throw ErrnoError(info.Env(), errno, "ioth_iplink_add");
+    return info.Env().Undefined();
+  }
+
+  // ipLinkDel(ifname: string|null, ifindex (0: by name))
+  Napi::Value IpLinkDel(const Napi::CallbackInfo &info) {
+    Args a{info, "ipLinkDel"};
+    a.Count(2);
+    std::string name;
+    if (!a.IsNull(0)) name = a.String(0, kMaxIfname);
+    uint32_t index = a.Uint(1, 0, kMaxIfindex);
+    if (name.empty() && index == 0)
+      throw ArgError(info.Env(), false, "ERR_INVALID_ARG_VALUE",
+          "ipLinkDel: give an interface name or index");
+    if (iothts_iplink_del(Live(info), name.empty() ? nullptr : name.c_str(), index) < 0)
+      throw ErrnoError(info.Env(), errno, "ioth_iplink_del");
+    return info.Env().Undefined();
+  }
+
+  // Runs a netlink dump and calls parse(header, attributes) for each message of the wanted type.
+  template <typename Payload, typename Parse>
+  Napi::Value Dump(const Napi::CallbackInfo &info, const char *fn, int request, int reply,
+      Parse parse) {
+    Args{info, fn}.Count(0);
+    Napi::Env env = info.Env();
+    void *raw = nullptr;
+    long len = iothts_nldump(Live(info), request, AF_UNSPEC, &raw);
+    if (len < 0) throw ErrnoError(env, errno, "ioth_nldialog");
+    Napi::Array out = Napi::Array::New(env);
+    uint32_t n = 0;
+    int rest = static_cast<int>(len);
+    for (auto *h = static_cast<nlmsghdr *>(raw); NLMSG_OK(h, rest); h = NLMSG_NEXT(h, rest)) {
+      if (h->nlmsg_type != reply || h->nlmsg_len < NLMSG_LENGTH(sizeof(Payload))) continue;
+      auto *payload = static_cast<const Payload *>(NLMSG_DATA(h));
+      std::vector<const rtattr *> attrs(64, nullptr);
+      int attrlen = h->nlmsg_len - NLMSG_LENGTH(sizeof(Payload));
+      auto *a = reinterpret_cast<const rtattr *>(
+          reinterpret_cast<const char *>(payload) + NLMSG_ALIGN(sizeof(Payload)));
+      for (; RTA_OK(a, attrlen); a = RTA_NEXT(a, attrlen))
+        if (a->rta_type < attrs.size()) attrs[a->rta_type] = a;
+      Napi::Object entry = Napi::Object::New(env);
+      parse(env, entry, payload, attrs);
+      out.Set(n++, entry);
+    }
+    free(raw);
+    return out;
+  }
+
+  static Napi::Value AttrBytes(Napi::Env env, const rtattr *a) {
+    if (a == nullptr) return env.Null();
+    return Napi::Buffer<uint8_t>::Copy(env, static_cast<const uint8_t *>(RTA_DATA(a)), RTA_PAYLOAD(a));
+  }
+  static Napi::Value AttrU32(Napi::Env env, const rtattr *a) {
+    if (a == nullptr || RTA_PAYLOAD(a) < 4) return env.Null();
+    return Napi::Number::New(env, *static_cast<const uint32_t *>(RTA_DATA(a)));
+  }
+  static Napi::Value AttrString(Napi::Env env, const rtattr *a) {
+    if (a == nullptr) return env.Null();
+    return Napi::String::New(env, static_cast<const char *>(RTA_DATA(a)),
+        strnlen(static_cast<const char *>(RTA_DATA(a)), RTA_PAYLOAD(a)));
+  }
+  static const char *FamilyName(int family) {
+    return family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" : "other";
+  }
+
+  // links() -> [{ index, name, flags, type, mtu, mac: Buffer|null }]
+  Napi::Value Links(const Napi::CallbackInfo &info) {
+    return Dump<ifinfomsg>(info, "links", RTM_GETLINK, RTM_NEWLINK,
+        [](Napi::Env env, Napi::Object e, const ifinfomsg *m, const std::vector<const rtattr *> &at) {
+          e.Set("index", Napi::Number::New(env, m->ifi_index));
+          e.Set("name", AttrString(env, at[IFLA_IFNAME]));
+          e.Set("flags", Napi::Number::New(env, m->ifi_flags));
+          e.Set("type", Napi::Number::New(env, m->ifi_type));
+          e.Set("mtu", AttrU32(env, at[IFLA_MTU]));
+          e.Set("mac", AttrBytes(env, at[IFLA_ADDRESS]));
+        });
+  }
+
+  // addresses() -> [{ index, family, address: Buffer, prefixLen, scope, flags }]
+  Napi::Value Addresses(const Napi::CallbackInfo &info) {
+    return Dump<ifaddrmsg>(info, "addresses", RTM_GETADDR, RTM_NEWADDR,
+        [](Napi::Env env, Napi::Object e, const ifaddrmsg *m, const std::vector<const rtattr *> &at) {
+          e.Set("index", Napi::Number::New(env, m->ifa_index));
+          e.Set("family", FamilyName(m->ifa_family));
+          // IFA_LOCAL is the local address where it differs from IFA_ADDRESS (point-to-point).
+          e.Set("address", AttrBytes(env, at[IFA_LOCAL] ? at[IFA_LOCAL] : at[IFA_ADDRESS]));
+          e.Set("prefixLen", Napi::Number::New(env, m->ifa_prefixlen));
+          e.Set("scope", Napi::Number::New(env, m->ifa_scope));
+          Napi::Value flags = AttrU32(env, at[IFA_FLAGS]);
+          e.Set("flags", flags.IsNull() ? Napi::Number::New(env, m->ifa_flags) : flags);
+        });
+  }
+
+  // routes() -> [{ family, dst: Buffer|null, dstLen, gateway: Buffer|null, index, table, ... }]
+  Napi::Value Routes(const Napi::CallbackInfo &info) {
+    return Dump<rtmsg>(info, "routes", RTM_GETROUTE, RTM_NEWROUTE,
+        [](Napi::Env env, Napi::Object e, const rtmsg *m, const std::vector<const rtattr *> &at) {
+          e.Set("family", FamilyName(m->rtm_family));
+          e.Set("dst", AttrBytes(env, at[RTA_DST]));
+          e.Set("dstLen", Napi::Number::New(env, m->rtm_dst_len));
+          e.Set("gateway", AttrBytes(env, at[RTA_GATEWAY]));
+          e.Set("prefsrc", AttrBytes(env, at[RTA_PREFSRC]));
+          Napi::Value oif = AttrU32(env, at[RTA_OIF]);
+          e.Set("index", oif.IsNull() ? Napi::Number::New(env, 0) : oif);
+          Napi::Value table = AttrU32(env, at[RTA_TABLE]);
+          e.Set("table", table.IsNull() ? Napi::Number::New(env, m->rtm_table) : table);
+          e.Set("protocol", Napi::Number::New(env, m->rtm_protocol));
+          e.Set("scope", Napi::Number::New(env, m->rtm_scope));
+          e.Set("type", Napi::Number::New(env, m->rtm_type));
+          e.Set("metric", AttrU32(env, at[RTA_PRIORITY]));
+        });
+  }
+};
+
+thread_local std::unordered_set<NativeStack *> NativeStack::open_stacks_;
+
+Napi::Value PluginDir(const Napi::CallbackInfo &info) {
+  Args{info, "pluginDir"}.Count(0);
+  char dir[4096];
+  if (iothts_plugin_dir(dir, sizeof(dir)) < 0) throw ErrnoError(info.Env(), errno, "dladdr");
+  return Napi::String::New(info.Env(), dir);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeStack", NativeStack::Init(env));
+  exports.Set("pluginDir", Napi::Function::New<PluginDir>(env, "pluginDir"));
+  Napi::Object constants = Napi::Object::New(env);
+  constants.Set("AF_INET", Napi::Number::New(env, AF_INET));
+  constants.Set("AF_INET6", Napi::Number::New(env, AF_INET6));
+  constants.Set("AF_PACKET", Napi::Number::New(env, AF_PACKET));
+  constants.Set("AF_NETLINK", Napi::Number::New(env, AF_NETLINK));
+  constants.Set("SOCK_STREAM", Napi::Number::New(env, SOCK_STREAM));
+  constants.Set("SOCK_DGRAM", Napi::Number::New(env, SOCK_DGRAM));
+  constants.Set("SOCK_RAW", Napi::Number::New(env, SOCK_RAW));
+  constants.Set("SOCK_NONBLOCK", Napi::Number::New(env, SOCK_NONBLOCK));
+  constants.Set("SOCK_CLOEXEC", Napi::Number::New(env, SOCK_CLOEXEC));
+  constants.Set("IFF_UP", Napi::Number::New(env, IFF_UP));
+  constants.Set("IFF_LOOPBACK", Napi::Number::New(env, IFF_LOOPBACK));
+  constants.Set("IFF_RUNNING", Napi::Number::New(env, IFF_RUNNING));
+  exports.Set("constants", constants);
+  napi_add_env_cleanup_hook(env, NativeStack::DeleteAll, nullptr);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(iothts, Init)

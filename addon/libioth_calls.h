@@ -1,0 +1,53 @@
+/* The C side of the addon: every call into libioth and nlinline goes through here.
+ * ioth.h expands nlinline's inline netlink helpers, which are C only, so the C++ binding sees just
+ * these prototypes. Each function returns -1 (or NULL) with errno set on failure, like libioth. */
+#ifndef IOTHTS_LIBIOTH_CALLS_H
+#define IOTHTS_LIBIOTH_CALLS_H
+
+#include <stddef.h>
+
+/* IFNAMSIZ, without net/if.h (it clashes with linux/if.h, which nlinline includes) */
+#define IOTHTS_IFNAMSIZ 16
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ioth;
+
+struct ioth *iothts_newstack(const char *plugin, const char **vnlv);
+int iothts_delstack(struct ioth *stack);
+
+/* A socket of the stack as a plain kernel fd owned by the caller (close it with close(2)): the fd
+ * libioth returns is duplicated and released from libioth's table, so libuv can own the copy.
+ * Fails with ENOTSOCK when the plugin's fds are not kernel sockets. */
+int iothts_socket(struct ioth *stack, int domain, int type, int protocol);
+
+int iothts_if_nametoindex(struct ioth *stack, const char *ifname);
+int iothts_linksetupdown(struct ioth *stack, unsigned int ifindex, int up);
+int iothts_linksetaddr(struct ioth *stack, unsigned int ifindex, const unsigned char mac[6]);
+int iothts_linkgetaddr(struct ioth *stack, unsigned int ifindex, unsigned char mac[6]);
+int iothts_linksetmtu(struct ioth *stack, unsigned int ifindex, unsigned int mtu);
+int iothts_ipaddr(struct ioth *stack, int add, int family, const void *addr, int prefixlen,
+    unsigned int ifindex);
+/* gw NULL: an on-link route through ifindex (nlinline always sends a gateway, so that one is
+ * built here and sent with libioth's nldialog). dst NULL or dst_prefixlen 0: default route. */
+int iothts_iproute(struct ioth *stack, int add, int family, const void *dst, int dst_prefixlen,
+    const void *gw, unsigned int ifindex);
+int iothts_iplink_add(struct ioth *stack, const char *ifname, unsigned int ifindex,
+    const char *type, const char *data);
+int iothts_iplink_del(struct ioth *stack, const char *ifname, unsigned int ifindex);
+
+/* A netlink dump (RTM_GETLINK, RTM_GETADDR or RTM_GETROUTE) of the stack: every reply message up
+ * to NLMSG_DONE, concatenated in a malloc'ed buffer (*out) that the caller frees. Returns its length.
+ * (libioth's own ioth_getifaddrs closes its netlink socket with close() instead of ioth_close(), so
+ * the stack's socket count never returns to zero and ioth_delstack then fails with EBUSY.) */
+long iothts_nldump(struct ioth *stack, int type, int family, void **out);
+
+/* Where libioth looks for system plugins: the "ioth" directory beside libioth.so. */
+int iothts_plugin_dir(char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

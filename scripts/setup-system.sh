@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Installs the Debian packages iothts needs to build, test and run, on Debian 12 (bookworm) or
+# Debian 13 (trixie). Idempotent: when everything is present it only checks and exits.
+#
+# libioth is packaged from Debian 13 on. On Debian 12 this script installs Debian 13's libioth0 and
+# libioth-dev (downloaded with a private apt state, so the system's sources stay as they are) plus a
+# tiny local package that provides trixie's "libvdeplug2t64" name on top of bookworm's libvdeplug2
+# (the same upstream 4.0.1, same soname). Nothing of bookworm is removed or upgraded, and dpkg stays
+# consistent: `apt-get check` passes and later `apt-get install` calls work.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup-system: run as root (it installs Debian packages)" >&2
+  exit 1
+fi
+
+. /etc/os-release
+codename=${VERSION_CODENAME:-}
+case "$codename" in
+  bookworm|trixie) ;;
+  *) echo "setup-system: Debian 12 (bookworm) or 13 (trixie) expected, found '${PRETTY_NAME:-unknown}'" >&2; exit 1 ;;
+esac
+
+export DEBIAN_FRONTEND=noninteractive
+# Build tools, libioth's headers' needs, VDE tools and plugins, and what the tests use.
+packages=(
+  build-essential cmake pkg-config git ca-certificates curl openssl iproute2 util-linux procps
+  nlinline-dev libvdeplug-dev vdeplug libvdeplug-slirp vdens vde2
+  libfduserdata0 libmhash2
+)
+[ "$codename" = trixie ] && packages+=(libioth0 libioth-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup-system: installing ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$codename" = bookworm ]; then
+  ioth_version=0.1.2-3+b1
+  installed=$(dpkg-query -W -f='${db:Status-Status} ${Version}' libioth-dev 2>/dev/null || true)
+  if [ "$installed" != "installed $ioth_version" ]; then
+    echo "setup-system: installing libioth $ioth_version from Debian 13 (bookworm has none)"
+    work=/var/cache/iothts/trixie-apt
+    mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" \
+      > "$work/sources.list"
+    apt_private=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
+      -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o Dir::State::status=/dev/null
+      -o APT::Sandbox::User=root)
+    apt-get "${apt_private[@]}" update -qq
+    # apt verifies each .deb against the signed Release file of trixie.
+    (cd "$work/debs" && apt-get "${apt_private[@]}" download -qq "libioth0=$ioth_version" "libioth-dev=$ioth_version")
+
+    # The shim: trixie renamed the libvdeplug2 package to libvdeplug2t64 (time_t ABI transition,
+    # which does not change amd64). Provide the new name on top of bookworm's package.
+    shim=$work/shim
+    rm -rf "$shim" && mkdir -p "$shim/DEBIAN"
+    cat > "$shim/DEBIAN/control" <<CONTROL
+Package: iothts-libvdeplug2t64-shim
+Version: 4.0.1-1
+Architecture: all
+Maintainer: iothts <iothts@localhost>
+Depends: libvdeplug2 (>= 4.0.1)
+Provides: libvdeplug2t64 (= 4.0.1-4)
+Section: libs
+Priority: optional
+Description: provides Debian 13's libvdeplug2t64 name with Debian 12's libvdeplug2
+ Installed by iothts's setup script so that Debian 13's libioth0 can be installed on Debian 12.
+CONTROL
+    dpkg-deb --build --root-owner-group "$shim" "$work/iothts-libvdeplug2t64-shim.deb" >/dev/null
+    dpkg -i "$work/iothts-libvdeplug2t64-shim.deb" "$work"/debs/libioth0_*.deb "$work"/debs/libioth-dev_*.deb >/dev/null
+  fi
+fi
+
+apt-get check -qq
+ldconfig
+test -e /usr/include/ioth.h || { echo "setup-system: ioth.h missing after install" >&2; exit 1; }
+echo "setup-system: ready (Debian $codename, libioth $(dpkg-query -W -f='${Version}' libioth0))"

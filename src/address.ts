@@ -1,0 +1,65 @@
+// Text forms of IP and MAC addresses to and from the bytes the addon takes.
+import { isIPv4, isIPv6, SocketAddress } from 'node:net';
+import * as ipaddr from 'ipaddr.js';
+import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+
+export type Family = 4 | 6;
+
+export interface ParsedIp {
+  family: Family;
+  bytes: Buffer;
+  text: string;
+}
+
+export function parseIp(name: string, value: unknown): ParsedIp {
+  if (typeof value !== 'string') throw invalidArgType(name, 'of type string (an IP address)', value);
+  // Node's own checks decide what is an address (ipaddr.js would also take legacy forms like "10.1").
+  if (isIPv4(value) || (isIPv6(value) && !value.includes('%'))) {
+    const bytes = Buffer.from(ipaddr.parse(value).toByteArray());
+    return { family: bytes.length === 4 ? 4 : 6, bytes, text: formatIp(bytes) };
+  }
+  throw invalidArgValue(name, value, 'must be an IPv4 or IPv6 address (without a zone)');
+}
+
+/** The canonical text form (RFC 5952 for IPv6, as Node prints addresses). */
+export function formatIp(bytes: Buffer): string {
+  if (bytes.length === 4) return Array.from(bytes).join('.');
+  if (bytes.length !== 16) throw new Error(`iothts: internal error: address of ${bytes.length} bytes`);
+  // SocketAddress prints through inet_ntop, exactly as Node shows addresses everywhere else.
+  return new SocketAddress({ address: ipaddr.fromByteArray(Array.from(bytes)).toString(), family: 'ipv6' }).address;
+}
+
+export function parsePrefixLen(name: string, value: unknown, family: Family): number {
+  const max = family === 4 ? 32 : 128;
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw outOfRange(name, `an integer from 0 to ${max} for IPv${family}`, value);
+  }
+  return value;
+}
+
+export function prefixToNetmask(prefixLen: number, family: Family): string {
+  const bytes = Buffer.alloc(family === 4 ? 4 : 16);
+  for (let bit = 0; bit < prefixLen; bit++) bytes[bit >> 3] |= 0x80 >> (bit & 7);
+  return formatIp(bytes);
+}
+
+/** Accepts "aa:bb:cc:dd:ee:ff", "aa-bb-cc-dd-ee-ff" (any case) or 6 bytes. */
+export function parseMac(name: string, value: unknown): Buffer {
+  if (value instanceof Uint8Array) {
+    if (value.length !== 6) throw invalidArgValue(name, value, 'must be 6 bytes long');
+    return Buffer.from(value);
+  }
+  if (typeof value !== 'string') {
+    throw invalidArgType(name, 'a MAC address string ("02:00:00:00:00:01") or 6 bytes', value);
+  }
+  if (!/^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i.test(value)) {
+    throw invalidArgValue(name, value, 'must be a MAC address such as "02:00:00:00:00:01"');
+  }
+  return Buffer.from(value.replace(/[:-]/g, ''), 'hex');
+}
+
+export function formatMac(bytes: Buffer | null): string {
+  if (!bytes || bytes.length === 0) return '00:00:00:00:00:00';
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':');
+}

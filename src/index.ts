@@ -1,0 +1,5 @@
+// iothts: Internet of Threads for Node.js.
+export { Stack } from './stack';
+export type { InterfaceRef, LinkInfo, RouteInfo, SocketFamily, SocketKind, StackOptions } from './stack';
+export { installedPlugins } from './plugins';
+export type { IothError } from './errors';

@@ -1,0 +1,82 @@
+// Loads the compiled addon (addon/, built by cmake-js into build/Release) and types its surface.
+// Everything here is raw: addresses are Buffers, families are 4 or 6, interfaces are indices.
+import * as path from 'node:path';
+
+export interface NativeLink {
+  index: number;
+  name: string | null;
+  flags: number;
+  type: number;
+  mtu: number | null;
+  mac: Buffer | null;
+}
+
+export interface NativeAddress {
+  index: number;
+  family: 'IPv4' | 'IPv6' | 'other';
+  address: Buffer | null;
+  prefixLen: number;
+  scope: number;
+  flags: number;
+}
+
+export interface NativeRoute {
+  family: 'IPv4' | 'IPv6' | 'other';
+  dst: Buffer | null;
+  dstLen: number;
+  gateway: Buffer | null;
+  prefsrc: Buffer | null;
+  index: number;
+  table: number;
+  protocol: number;
+  scope: number;
+  type: number;
+  metric: number | null;
+}
+
+export interface NativeStack {
+  close(): void;
+  socket(domain: number, type: number, protocol: number): number;
+  ifNameToIndex(name: string): number;
+  linkSetUpDown(index: number, up: boolean): void;
+  linkSetAddr(index: number, mac: Buffer): void;
+  linkGetAddr(index: number): Buffer;
+  linkSetMtu(index: number, mtu: number): void;
+  ipAddr(add: boolean, family: 4 | 6, addr: Buffer, prefixLen: number, index: number): void;
+  ipRoute(add: boolean, family: 4 | 6, dst: Buffer | null, dstLen: number, gw: Buffer | null,
+    index: number): void;
+  ipLinkAdd(name: string | null, index: number, type: string, data: string | null): void;
+  ipLinkDel(name: string | null, index: number): void;
+  links(): NativeLink[];
+  addresses(): NativeAddress[];
+  routes(): NativeRoute[];
+}
+
+export interface Native {
+  NativeStack: new (plugin: string, vnls: string[]) => NativeStack;
+  pluginDir(): string;
+  constants: {
+    AF_INET: number; AF_INET6: number; AF_PACKET: number; AF_NETLINK: number;
+    SOCK_STREAM: number; SOCK_DGRAM: number; SOCK_RAW: number; SOCK_NONBLOCK: number;
+    SOCK_CLOEXEC: number; IFF_UP: number; IFF_LOOPBACK: number; IFF_RUNNING: number;
+  };
+}
+
+function load(): Native {
+  // dist/src/native.js and src/native.ts (under ts-jest) both sit below the package root.
+  const root = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
+  const file = path.join(root, 'build', 'Release', 'iothts.node');
+  try {
+    return require(file) as Native;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const hint = e.code === 'MODULE_NOT_FOUND'
+      ? 'the native addon is not built: run `npm run build` (after `sudo scripts/setup-system.sh`)'
+      : 'libioth could not be loaded: run `sudo scripts/setup-system.sh`';
+    const error = new Error(`iothts: cannot load ${file}: ${hint} (${e.message})`) as NodeJS.ErrnoException;
+    error.code = 'ERR_IOTH_ADDON';
+    throw error;
+  }
+}
+
+export const native: Native = load();

@@ -1,0 +1,511 @@
+// Stack: one virtual TCP/IP stack from a libioth plugin, attached to zero or more VDE networks
+// (VNLs), with libioth's configuration calls under their libioth names in camelCase and iothpy's
+// argument order (family inferred from the address), plus listings in Node's own shapes.
+import * as fs from 'node:fs';
+import type { NetworkInterfaceInfo } from 'node:os';
+import * as path from 'node:path';
+import { Family, formatIp, formatMac, parseIp, parseMac, parsePrefixLen, prefixToNetmask } from './address';
+import {
+  invalidArgType, invalidArgValue, IothError, outOfRange, stackClosed, withContext,
+} from './errors';
+import { NativeStack, native } from './native';
+import { describePluginDirs, installedPlugins } from './plugins';
+
+/** An interface: its index (as libioth takes it) or its name ("vde0"). */
+export type InterfaceRef = number | string;
+
+export interface StackOptions {
+  /** libioth plugin: "vdestack" (default), "kernel", or any installed one. */
+  plugin?: string;
+  /** Options for the plugin, passed after a comma as libioth expects ("plugin,options"). */
+  pluginOptions?: string;
+  /** One VNL or a list: one interface each (vde0, vde1, ...; "name:vnl" names it). */
+  vnl?: string | readonly string[] | null;
+}
+
+export interface LinkInfo {
+  index: number;
+  name: string;
+  /** "xx:xx:xx:xx:xx:xx" */
+  mac: string;
+  mtu: number;
+  up: boolean;
+  running: boolean;
+  loopback: boolean;
+  /** The raw IFF_* flags. */
+  flags: number;
+}
+
+export interface RouteInfo {
+  family: 'IPv4' | 'IPv6';
+  /** The destination network ("0.0.0.0" / "::" for a default route). */
+  destination: string;
+  prefixLen: number;
+  /** destination/prefixLen, e.g. "10.0.0.0/24" or "default". */
+  cidr: string;
+  gateway: string | null;
+  ifindex: number;
+  interface: string | null;
+  metric: number | null;
+  scope: 'universe' | 'site' | 'link' | 'host' | 'nowhere';
+}
+
+export type SocketFamily = 4 | 6 | 'IPv4' | 'IPv6';
+export type SocketKind = 'tcp' | 'udp' | 'stream' | 'dgram';
+
+const SCOPES: Record<number, RouteInfo['scope']> = { 0: 'universe', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' };
+const RT_TABLE_MAIN = 254;
+const MAX_IFINDEX = 0x7fffffff;
+
+function checkText(name: string, value: unknown, what: string): string {
+  if (typeof value !== 'string') throw invalidArgType(name, `of type string (${what})`, value);
+  if (value.length === 0) throw invalidArgValue(name, value, `must be a non-empty ${what}`);
+  if (value.includes('\0')) throw invalidArgValue(name, value, 'must not contain NUL bytes');
+  if (Buffer.byteLength(value) > 4096) throw invalidArgValue(name, value, 'must be at most 4096 bytes');
+  return value;
+}
+
+function vnlList(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value === 'string') return [checkText('vnl', value, 'VNL such as "vxvde://234.0.0.1"')];
+  if (!Array.isArray(value)) {
+    throw invalidArgType('vnl', 'a VNL string, an array of VNL strings, or null', value);
+  }
+  if (value.length > 64) throw outOfRange('vnl.length', 'at most 64', value.length);
+  return value.map((v, i) => checkText(`vnl[${i}]`, v, 'VNL such as "vxvde://234.0.0.1"'));
+}
+
+/** The interface names vdestack gives: "name:vnl" names it, otherwise vde0, vde1, ... */
+function expectedInterfaces(vnls: readonly string[]): string[] {
+  return vnls.map((vnl, i) => {
+    const colon = vnl.indexOf(':');
+    const scheme = vnl.indexOf('://');
+    return colon >= 0 && (scheme < 0 || colon < scheme) ? vnl.slice(0, colon).slice(0, 15) : `vde${i}`;
+  });
+}
+
+function vdeplugModules(): string {
+  const dir = path.join(path.dirname(native.pluginDir()), 'vdeplug');
+  try {
+    return fs.readdirSync(dir).map((f) => /^libvdeplug_(\w+)\.so$/.exec(f)?.[1]).filter(Boolean)
+      .concat(['vde', 'vxvde', 'udp', 'ptp', 'tap', 'hub', 'switch', 'null', 'cmd', 'seqpacket'])
+      .filter((m, i, all) => all.indexOf(m) === i).sort().join(', ');
+  } catch {
+    return 'vde, vxvde, hub, switch, ptp, udp, null, slirp (when installed)';
+  }
+}
+
+export class Stack implements Disposable {
+  /** The plugin name, without options. */
+  readonly plugin: string;
+  /** The plugin options given after the comma, or "". */
+  readonly pluginOptions: string;
+  /** The VNLs, one interface each, in order. */
+  readonly vnls: readonly string[];
+  #native: NativeStack | null;
+
+  /**
+   * new Stack(plugin = "vdestack", vnl?)  or  new Stack({ plugin, pluginOptions, vnl })
+   * @example new Stack('vdestack', 'vxvde://234.0.0.1')
+   */
+  constructor(plugin?: string | StackOptions, vnl?: string | readonly string[] | null) {
+    let options: StackOptions;
+    if (plugin !== null && typeof plugin === 'object' && !Array.isArray(plugin)) {
+      if (vnl !== undefined) {
+        throw invalidArgValue('vnl', vnl, 'must be given inside the options object when options are used');
+      }
+      options = plugin;
+    } else if (plugin === undefined || typeof plugin === 'string') {
+      options = { plugin, vnl };
+    } else {
+      throw invalidArgType('plugin', 'of type string or an options object', plugin);
+    }
+
+    let name = checkText('plugin', options.plugin ?? 'vdestack', 'libioth plugin name');
+    let pluginOptions = options.pluginOptions;
+    const comma = name.indexOf(',');
+    if (comma >= 0) {
+      if (pluginOptions !== undefined) {
+        throw invalidArgValue('plugin', name, 'must not carry ",options" when pluginOptions is given');
+      }
+      pluginOptions = name.slice(comma + 1);
+      name = name.slice(0, comma);
+    }
+    // libioth makes a file name from the plugin name: only a plain name may reach it.
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
+      throw invalidArgValue('plugin', name, 'must be a plugin name such as "vdestack" or "kernel"');
+    }
+    if (pluginOptions !== undefined && pluginOptions !== '') {
+      checkText('pluginOptions', pluginOptions, 'option string');
+    }
+    this.plugin = name;
+    this.pluginOptions = pluginOptions ?? '';
+    this.vnls = Object.freeze(vnlList(options.vnl));
+
+    const spec = this.pluginOptions ? `${name},${this.pluginOptions}` : name;
+    try {
+      this.#native = new native.NativeStack(spec, [...this.vnls]);
+    } catch (err) {
+      throw this.#creationError(err);
+    }
+    this.#checkInterfaces();
+  }
+
+  #creationError(err: unknown): IothError {
+    const e = err as IothError;
+    const context = `plugin "${this.plugin}"${this.vnls.length ? `, VNL ${this.vnls.map((v) => `"${v}"`).join(' ')}` : ''}`;
+    const fields = { plugin: this.plugin, vnl: [...this.vnls] };
+    const code = typeof e?.errno === 'number' ? e.errno : 0;
+    if (code === -95) { // ENOTSUP: dlopen found no such plugin
+      const found = installedPlugins();
+      return withContext(err, context, fields,
+        `no libioth plugin "${this.plugin}" in ${describePluginDirs()} (installed: ${found.join(', ') || 'none'})`);
+    }
+    if (code === -93) { // EPROTONOSUPPORT: no vdeplug module for the VNL's scheme
+      return withContext(err, context, fields,
+        `unknown VNL module; a VNL is module://address[/options] with module one of ${vdeplugModules()}`);
+    }
+    if (this.plugin === 'vdestack' && (code === -1 || code === -28 || code === -87)) { // EPERM ENOSPC EUSERS
+      return withContext(err, context, fields,
+        'vdestack could not make its user and network namespace: enable unprivileged user namespaces ' +
+        '(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0)');
+    }
+    return withContext(err, context, fields, this.vnls.length
+      ? 'check the VNL (e.g. "vxvde://234.0.0.1", "vde:///run/switch", "slirp://") and that its network exists'
+      : undefined);
+  }
+
+  // vdestack opens its tap interfaces in its helper process and cannot report a failure there:
+  // the interface is then simply missing (no /dev/net/tun, most often). Say so now.
+  #checkInterfaces(): void {
+    if (this.plugin !== 'vdestack' || this.vnls.length === 0) return;
+    const have = new Set(this.#live('list links').links().map((l) => l.name));
+    const missing = expectedInterfaces(this.vnls).filter((n) => !have.has(n));
+    if (missing.length === 0) return;
+    this.close();
+    const error = new Error(
+      `vdestack created no interface ${missing.join(', ')} for VNL ${this.vnls.join(' ')}: ` +
+      `it needs /dev/net/tun${fs.existsSync('/dev/net/tun') ? ' to be usable inside a user namespace' : ', which is missing (modprobe tun)'}`,
+    ) as IothError;
+    error.code = 'ENODEV';
+    throw error;
+  }
+
+  #live(what: string): NativeStack {
+    if (this.#native === null) throw stackClosed(what);
+    return this.#native;
+  }
+
+  /** True once close() has run. */
+  get closed(): boolean {
+    return this.#native === null;
+  }
+
+  /**
+   * Deletes the stack (ioth_delstack) and ends vdestack's helper process. Idempotent.
+   * Sockets already open on it stay valid descriptors but reach no network any more.
+   */
+  close(): void {
+    if (this.#native === null) return;
+    try {
+      this.#native.close();
+    } catch (err) {
+      throw withContext(err, `closing the ${this.plugin} stack`);
+    }
+    this.#native = null;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** if_nametoindex: the index of the interface called `name`. */
+  ifNameToIndex(name: string): number {
+    checkText('name', name, 'interface name');
+    if (Buffer.byteLength(name) > 15) throw invalidArgValue('name', name, 'must be at most 15 bytes (IFNAMSIZ)');
+    try {
+      return this.#live('look up an interface').ifNameToIndex(name);
+    } catch (err) {
+      throw withContext(err, `no interface "${name}"`, { ifname: name });
+    }
+  }
+
+  /** if_indextoname: the name of interface `index`; ENXIO when there is none. */
+  ifIndexToName(index: number): string {
+    const i = this.#index('index', index);
+    const link = this.links().find((l) => l.index === i);
+    if (!link) throw this.#noSuchIndex(i);
+    return link.name;
+  }
+
+  /** if_nameindex: every interface with its index. */
+  ifNameIndex(): { index: number; name: string }[] {
+    return this.links().map(({ index, name }) => ({ index, name }));
+  }
+
+  /** Every interface (link) with its MAC, MTU and state. */
+  links(): LinkInfo[] {
+    const { IFF_UP, IFF_RUNNING, IFF_LOOPBACK } = native.constants;
+    return this.#call('list links', 'links', () => this.#live('list links').links()).map((l) => ({
+      index: l.index,
+      name: l.name ?? '',
+      mac: formatMac(l.mac),
+      mtu: l.mtu ?? 0,
+      up: (l.flags & IFF_UP) !== 0,
+      running: (l.flags & IFF_RUNNING) !== 0,
+      loopback: (l.flags & IFF_LOOPBACK) !== 0,
+      flags: l.flags,
+    }));
+  }
+
+  /** Brings an interface up (true) or down (false). */
+  linkSetUpDown(ifindex: InterfaceRef, up: boolean): void {
+    const i = this.resolveInterface(ifindex);
+    if (typeof up !== 'boolean') throw invalidArgType('up', 'of type boolean', up);
+    this.#call(`setting interface ${i} ${up ? 'up' : 'down'}`, { ifindex: i },
+      () => this.#live('set a link up or down').linkSetUpDown(i, up));
+  }
+
+  /** Sets the MAC address: "02:00:00:00:00:01" (or with "-"), or 6 bytes. */
+  linkSetAddr(ifindex: InterfaceRef, mac: string | Uint8Array): void {
+    const i = this.resolveInterface(ifindex);
+    const bytes = parseMac('mac', mac);
+    this.#call(`setting MAC ${formatMac(bytes)} on interface ${i}`, { ifindex: i },
+      () => this.#live('set a MAC address').linkSetAddr(i, bytes));
+  }
+
+  /** The MAC address as "xx:xx:xx:xx:xx:xx". */
+  linkGetAddr(ifindex: InterfaceRef): string {
+    const i = this.resolveInterface(ifindex);
+    return formatMac(this.#call(`reading the MAC of interface ${i}`, { ifindex: i },
+      () => this.#live('read a MAC address').linkGetAddr(i)));
+  }
+
+  /** Sets the MTU (68 to 65535; what the link accepts is up to the plugin). */
+  linkSetMtu(ifindex: InterfaceRef, mtu: number): void {
+    const i = this.resolveInterface(ifindex);
+    if (typeof mtu !== 'number') throw invalidArgType('mtu', 'of type number', mtu);
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw outOfRange('mtu', 'an integer from 68 to 65535', mtu);
+    this.#call(`setting MTU ${mtu} on interface ${i}`, { ifindex: i, mtu },
+      () => this.#live('set an MTU').linkSetMtu(i, mtu));
+  }
+
+  /** The MTU of an interface. */
+  linkGetMtu(ifindex: InterfaceRef): number {
+    const i = this.resolveInterface(ifindex);
+    const link = this.links().find((l) => l.index === i);
+    if (!link) throw this.#noSuchIndex(i);
+    return link.mtu;
+  }
+
+  /** Adds an address: ipAddrAdd("10.0.0.1", 24, "vde0"); the family comes from the address. */
+  ipAddrAdd(addr: string, prefixLen: number, ifindex: InterfaceRef): void {
+    this.#ipAddr(true, addr, prefixLen, ifindex);
+  }
+
+  /** Removes an address added with ipAddrAdd (same arguments). */
+  ipAddrDel(addr: string, prefixLen: number, ifindex: InterfaceRef): void {
+    this.#ipAddr(false, addr, prefixLen, ifindex);
+  }
+
+  #ipAddr(add: boolean, addr: string, prefixLen: number, ifindex: InterfaceRef): void {
+    const ip = parseIp('addr', addr);
+    const len = parsePrefixLen('prefixLen', prefixLen, ip.family);
+    const i = this.resolveInterface(ifindex);
+    this.#call(`${add ? 'adding' : 'removing'} ${ip.text}/${len} on interface ${i}`,
+      { address: ip.text, prefixLen: len, ifindex: i },
+      () => this.#live(`${add ? 'add' : 'remove'} an address`).ipAddr(add, ip.family, ip.bytes, len, i));
+  }
+
+  /**
+   * Adds a route. ipRouteAdd("10.0.0.254") is a default route; ipRouteAdd(gw, "10.1.0.0", 16) a
+   * network route ("10.1.0.0/16" works too); ipRouteAdd(null, "10.2.0.0", 16, "vde0") an on-link
+   * route with no gateway. The family comes from the addresses.
+   */
+  ipRouteAdd(gateway: string | null, dst?: string | null, prefixLen?: number, ifindex?: InterfaceRef): void {
+    this.#ipRoute(true, gateway, dst, prefixLen, ifindex);
+  }
+
+  /** Removes a route added with ipRouteAdd (same arguments). */
+  ipRouteDel(gateway: string | null, dst?: string | null, prefixLen?: number, ifindex?: InterfaceRef): void {
+    this.#ipRoute(false, gateway, dst, prefixLen, ifindex);
+  }
+
+  #ipRoute(add: boolean, gateway: string | null, dst: string | null | undefined,
+    prefixLen: number | undefined, ifindex: InterfaceRef | undefined): void {
+    const gw = gateway === null || gateway === undefined ? null : parseIp('gateway', gateway);
+    let dstText = dst ?? null;
+    let len = prefixLen;
+    if (typeof dstText === 'string' && dstText.includes('/')) {
+      const [a, l] = dstText.split('/');
+      if (!/^\d{1,3}$/.test(l)) throw invalidArgValue('dst', dst, 'must be an address or address/prefixLen');
+      if (len !== undefined && len !== Number(l)) {
+        throw invalidArgValue('prefixLen', prefixLen, `contradicts the prefix length in dst "${dst}"`);
+      }
+      dstText = a;
+      len = Number(l);
+    }
+    const d = dstText === null ? null : parseIp('dst', dstText);
+    if (gw && d && gw.family !== d.family) {
+      throw invalidArgValue('gateway', gateway, `is IPv${gw.family} but dst "${dst}" is IPv${d.family}`);
+    }
+    const family: Family | undefined = gw?.family ?? d?.family;
+    if (family === undefined) {
+      throw invalidArgValue('gateway', gateway, 'and dst cannot both be empty: a route needs an address');
+    }
+    if (d === null && len !== undefined && len !== 0) {
+      throw invalidArgValue('prefixLen', prefixLen, 'needs a dst (a default route has prefix length 0)');
+    }
+    const dstLen = d === null ? 0 : parsePrefixLen('prefixLen', len ?? (family === 4 ? 32 : 128), family);
+    const i = ifindex === undefined || ifindex === 0 ? 0 : this.resolveInterface(ifindex);
+    if (!gw && i === 0) {
+      throw invalidArgValue('ifindex', ifindex, 'is required for a route without a gateway (on-link)');
+    }
+    const what = `${d ? `${d.text}/${dstLen}` : 'default'}${gw ? ` via ${gw.text}` : ''}${i ? ` dev ${i}` : ''}`;
+    this.#call(`${add ? 'adding' : 'removing'} route ${what}`,
+      { destination: d?.text ?? null, prefixLen: dstLen, gateway: gw?.text ?? null, ifindex: i },
+      () => this.#live(`${add ? 'add' : 'remove'} a route`)
+        .ipRoute(add, family, d?.bytes ?? null, dstLen, gw?.bytes ?? null, i));
+  }
+
+  /** The routes of the main table, like `ip route` and `ip -6 route`. */
+  routes(): RouteInfo[] {
+    const names = new Map(this.links().map((l) => [l.index, l.name]));
+    return this.#call('listing routes', {}, () => this.#live('list routes').routes())
+      .filter((r) => r.table === RT_TABLE_MAIN && r.type === 1 && (r.family === 'IPv4' || r.family === 'IPv6'))
+      .map((r) => {
+        const family = r.family as 'IPv4' | 'IPv6';
+        const destination = r.dst ? formatIp(r.dst) : family === 'IPv4' ? '0.0.0.0' : '::';
+        return {
+          family,
+          destination,
+          prefixLen: r.dstLen,
+          cidr: r.dstLen === 0 ? 'default' : `${destination}/${r.dstLen}`,
+          gateway: r.gateway ? formatIp(r.gateway) : null,
+          ifindex: r.index,
+          interface: names.get(r.index) ?? null,
+          metric: r.metric,
+          scope: SCOPES[r.scope] ?? 'universe',
+        };
+      });
+  }
+
+  /**
+   * Creates an interface, in iothpy's argument order: ipLinkAdd(ifindex, type, data, ifname).
+   * ifindex 0 or -1 lets the stack choose. Returns the new interface's index.
+   * @example stack.ipLinkAdd(0, 'dummy', null, 'dummy0')
+   */
+  ipLinkAdd(ifindex: number, type: string, data?: string | null, ifname?: string): number {
+    if (typeof ifindex !== 'number') throw invalidArgType('ifindex', 'of type number', ifindex);
+    if (!Number.isInteger(ifindex) || ifindex < -1 || ifindex > MAX_IFINDEX) {
+      throw outOfRange('ifindex', `-1, 0 (any) or an index up to ${MAX_IFINDEX}`, ifindex);
+    }
+    checkText('type', type, 'link type such as "dummy"');
+    if (data !== undefined && data !== null) checkText('data', data, 'string');
+    if (ifname !== undefined) {
+      checkText('ifname', ifname, 'interface name');
+      if (Buffer.byteLength(ifname) > 15) throw invalidArgValue('ifname', ifname, 'must be at most 15 bytes (IFNAMSIZ)');
+    }
+    const before = new Set(this.links().map((l) => l.index));
+    this.#call(`adding a ${type} link${ifname ? ` "${ifname}"` : ''}`, { type, ifname },
+      () => this.#live('add a link').ipLinkAdd(ifname ?? null, Math.max(ifindex, 0), type, data ?? null));
+    const created = this.links().filter((l) => !before.has(l.index));
+    const link = ifname ? created.find((l) => l.name === ifname) : created[0];
+    return link ? link.index : ifname ? this.ifNameToIndex(ifname) : 0;
+  }
+
+  /** Deletes an interface, by index or by name. */
+  ipLinkDel(ifindex: InterfaceRef): void {
+    if (typeof ifindex === 'string') {
+      checkText('ifindex', ifindex, 'interface name');
+      this.#call(`deleting link "${ifindex}"`, { ifname: ifindex },
+        () => this.#live('delete a link').ipLinkDel(ifindex, 0));
+    } else {
+      const i = this.#index('ifindex', ifindex);
+      this.#call(`deleting link ${i}`, { ifindex: i }, () => this.#live('delete a link').ipLinkDel(null, i));
+    }
+  }
+
+  /**
+   * The addresses of every interface, in the shape of os.networkInterfaces(). Unlike it, interfaces
+   * that are down are listed too (their configuration is what a caller wants to read back).
+   */
+  interfaces(): NodeJS.Dict<NetworkInterfaceInfo[]> {
+    const links = new Map(this.links().map((l) => [l.index, l]));
+    const out: NodeJS.Dict<NetworkInterfaceInfo[]> = {};
+    for (const a of this.#call('listing addresses', {}, () => this.#live('list addresses').addresses())) {
+      const link = links.get(a.index);
+      if (!link || !a.address || (a.family !== 'IPv4' && a.family !== 'IPv6')) continue;
+      const family: Family = a.family === 'IPv4' ? 4 : 6;
+      const address = formatIp(a.address);
+      const common = {
+        address,
+        netmask: prefixToNetmask(a.prefixLen, family),
+        mac: link.mac,
+        internal: link.loopback,
+        cidr: `${address}/${a.prefixLen}`,
+      };
+      const entry: NetworkInterfaceInfo = family === 4
+        ? { ...common, family: 'IPv4' }
+        : { ...common, family: 'IPv6', scopeid: a.scope === 253 ? a.index : 0 };
+      (out[link.name] ??= []).push(entry);
+    }
+    return out;
+  }
+
+  /**
+   * A new socket of this stack as a plain file descriptor, close-on-exec, owned by the caller:
+   * hand it to `new net.Socket({ fd })`, `server.listen({ fd })`, or close it with fs.closeSync.
+   * Plugins whose sockets are not kernel sockets are refused (ENOTSOCK).
+   */
+  socketFd(family: SocketFamily, type: SocketKind, protocol = 0): number {
+    const { AF_INET, AF_INET6, SOCK_STREAM, SOCK_DGRAM, SOCK_CLOEXEC } = native.constants;
+    const domain = family === 4 || family === 'IPv4' ? AF_INET : family === 6 || family === 'IPv6' ? AF_INET6 : -1;
+    if (domain < 0) throw invalidArgValue('family', family, "must be 4, 6, 'IPv4' or 'IPv6'");
+    const kind = type === 'tcp' || type === 'stream' ? SOCK_STREAM : type === 'udp' || type === 'dgram' ? SOCK_DGRAM : -1;
+    if (kind < 0) throw invalidArgValue('type', type, "must be 'tcp', 'udp', 'stream' or 'dgram'");
+    if (typeof protocol !== 'number' || !Number.isInteger(protocol) || protocol < 0 || protocol > 255) {
+      throw outOfRange('protocol', 'an integer from 0 to 255', protocol);
+    }
+    return this.#call(`opening a ${type} socket on the ${this.plugin} stack`, { plugin: this.plugin },
+      () => this.#live('open a socket').socket(domain, kind | SOCK_CLOEXEC, protocol),
+      (code) => code === 'ENOTSOCK'
+        ? `the "${this.plugin}" plugin does not provide kernel sockets; iothts needs a plugin that does (vdestack, kernel)`
+        : undefined);
+  }
+
+  /** The index of an interface given by index or by name. */
+  resolveInterface(ifindex: InterfaceRef): number {
+    if (typeof ifindex === 'string') return this.ifNameToIndex(ifindex);
+    return this.#index('ifindex', ifindex);
+  }
+
+  #index(name: string, value: unknown): number {
+    if (typeof value !== 'number') throw invalidArgType(name, 'of type number or string (an interface index or name)', value);
+    if (!Number.isInteger(value) || value < 1 || value > MAX_IFINDEX) {
+      throw outOfRange(name, `an integer from 1 to ${MAX_IFINDEX}`, value);
+    }
+    return value;
+  }
+
+  #noSuchIndex(index: number): IothError {
+    const error = new Error(`No interface with index ${index} on the ${this.plugin} stack`) as IothError;
+    error.code = 'ENXIO';
+    error.ifindex = index;
+    return error;
+  }
+
+  #call<T>(context: string, fields: Record<string, unknown> | string, fn: () => T,
+    hint?: (code: string) => string | undefined): T {
+    try {
+      return fn();
+    } catch (err) {
+      const e = withContext(err, context, typeof fields === 'string' ? {} : fields);
+      if (hint && e.syscall) {
+        const h = hint(e.code);
+        if (h) e.message += `: ${h}`;
+      }
+      throw e;
+    }
+  }
+}
