@@ -156,8 +156,10 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
 
   ~NativeStack() override { Delete(); }
 
-  // Called once per Node environment (main thread or worker) as it shuts down, so helper
-  // processes end with the process instead of lingering until they notice the parent is gone.
+  // Deletes every stack of this thread's environment, so helper processes end with the process
+  // instead of lingering until they notice the parent is gone. Run by the environment cleanup hook
+  // (normal exit, worker termination) and by src/native.ts on process 'exit' (process.exit() and
+  // uncaught exceptions skip the cleanup hooks).
   static void DeleteAll(void *) {
     auto stacks = open_stacks_;
     for (NativeStack *s : stacks) s->Delete();
@@ -421,9 +423,16 @@ Napi::Value PluginDir(const Napi::CallbackInfo &info) {
   return Napi::String::New(info.Env(), dir);
 }
 
+Napi::Value DeleteAllStacks(const Napi::CallbackInfo &info) {
+  Args{info, "deleteAllStacks"}.Count(0);
+  NativeStack::DeleteAll(nullptr);
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeStack", NativeStack::Init(env));
   exports.Set("pluginDir", Napi::Function::New<PluginDir>(env, "pluginDir"));
+  exports.Set("deleteAllStacks", Napi::Function::New<DeleteAllStacks>(env, "deleteAllStacks"));
   Napi::Object constants = Napi::Object::New(env);
   constants.Set("AF_INET", Napi::Number::New(env, AF_INET));
   constants.Set("AF_INET6", Napi::Number::New(env, AF_INET6));

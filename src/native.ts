@@ -55,6 +55,7 @@ export interface NativeStack {
 export interface Native {
   NativeStack: new (plugin: string, vnls: string[]) => NativeStack;
   pluginDir(): string;
+  deleteAllStacks(): void;
   constants: {
     AF_INET: number; AF_INET6: number; AF_PACKET: number; AF_NETLINK: number;
     SOCK_STREAM: number; SOCK_DGRAM: number; SOCK_RAW: number; SOCK_NONBLOCK: number;
@@ -80,3 +81,6 @@ function load(): Native {
 }
 
 export const native: Native = load();
+
+// process.exit() and uncaught exceptions skip the addon's environment cleanup hook, but not 'exit'.
+process.once('exit', () => native.deleteAllStacks());

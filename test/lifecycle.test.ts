@@ -1,0 +1,85 @@
+// vdestack runs a helper process per stack (it bridges the tap interface to the VDE network). Those
+// helpers must end with close(), with the Node process however it ends, and leave no descriptors.
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { Stack } from '../src';
+import { assertPrivateNetns } from './helpers/netns';
+import { childrenOf, isAlive, openFds, waitGone } from './helpers/procs';
+
+beforeAll(assertPrivateNetns);
+
+const fixture = path.join(__dirname, 'fixtures', 'hold-stacks.js');
+
+function run(how: string, count = 3): Promise<{ info: { pid: number; helpers: number[] }; exit: Promise<number | null>; kill: () => void }> {
+  const child = spawn(process.execPath, [fixture, String(count), how], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve({ info: JSON.parse(out), exit, kill: () => child.kill('SIGKILL') });
+    });
+    child.on('exit', (code) => { if (!out.includes('\n')) reject(new Error(`fixture exited ${code}: ${err}`)); });
+  });
+}
+
+test('close() ends the helper process at once', async () => {
+  const before = childrenOf(process.pid);
+  const stack = new Stack('vdestack', 'null://');
+  const helpers = childrenOf(process.pid).filter((p) => !before.includes(p));
+  expect(helpers).toHaveLength(1);
+  stack.close();
+  expect(await waitGone(helpers, 1000)).toBeLessThan(1000);
+});
+
+test.each([['exit', 0], ['process.exit', 3], ['throw', 1]])('helpers end with the process (%s)', async (how, code) => {
+  const { info, exit } = await run(how);
+  expect(info.helpers).toHaveLength(3);
+  expect(await exit).toBe(code);
+  // An environment cleanup hook deletes every stack as Node shuts down.
+  expect(await waitGone(info.helpers, 2000)).toBeLessThan(2000);
+});
+
+test('after SIGKILL, helpers notice within libioth\'s 10 s poll period', async () => {
+  const { info, exit, kill } = await run('hang', 2);
+  expect(info.helpers.every(isAlive)).toBe(true);
+  kill();
+  await exit;
+  const took = await waitGone(info.helpers, 12000);
+  expect(took).toBeLessThan(12000);
+}, 20000);
+
+test('100 stacks created and closed leave no descriptor and no process behind', () => {
+  const fds = openFds();
+  const children = childrenOf(process.pid).length;
+  for (let i = 0; i < 100; i++) {
+    const stack = new Stack('vdestack', 'null://');
+    stack.linkSetUpDown('vde0', true);
+    stack.ipAddrAdd('10.0.0.1', 24, 'vde0');
+    stack.interfaces();
+    stack.close();
+  }
+  expect(openFds()).toBe(fds);
+  expect(childrenOf(process.pid)).toHaveLength(children);
+});
+
+test('sockets from socketFd are the caller\'s: closing them or the stack in either order is safe', () => {
+  const fds = openFds();
+  const stack = new Stack('vdestack', 'null://');
+  const fd = stack.socketFd(4, 'tcp');
+  stack.close(); // libioth's EBUSY rule does not apply: the fd was released to the caller
+  require('node:fs').closeSync(fd);
+  expect(openFds()).toBe(fds);
+});
+
+test('`using` closes the stack at the end of the block', () => {
+  let seen: Stack | undefined;
+  {
+    using stack = new Stack('vdestack');
+    seen = stack;
+    expect(stack.closed).toBe(false);
+  }
+  expect(seen.closed).toBe(true);
+});
