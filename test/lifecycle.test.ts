@@ -42,6 +42,23 @@ test.each([['exit', 0], ['process.exit', 3], ['throw', 1]])('helpers end with th
   expect(await waitGone(info.helpers, 2000)).toBeLessThan(2000);
 });
 
+test('a worker thread\'s stacks end with the worker', async () => {
+  const { Worker } = await import('node:worker_threads');
+  const before = childrenOf(process.pid);
+  const worker = new Worker(`
+    const { parentPort } = require('node:worker_threads');
+    const { Stack } = require(${JSON.stringify(path.resolve(__dirname, '..'))});
+    globalThis.kept = [new Stack('vdestack', 'null://'), new Stack('vdestack', 'null://')];
+    parentPort.postMessage('ready');
+    setInterval(() => {}, 1000);
+  `, { eval: true });
+  await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
+  const helpers = childrenOf(process.pid).filter((p) => !before.includes(p));
+  expect(helpers).toHaveLength(2);
+  await worker.terminate();
+  expect(await waitGone(helpers, 2000)).toBeLessThan(2000);
+});
+
 test('after SIGKILL, helpers notice within libioth\'s 10 s poll period', async () => {
   const { info, exit, kill } = await run('hang', 2);
   expect(info.helpers.every(isAlive)).toBe(true);
