@@ -79,5 +79,7 @@ fi
 
 apt-get check -qq
 ldconfig
-test -e /usr/include/ioth.h || { echo "setup-system: ioth.h missing after install" >&2; exit 1; }
+for f in /usr/include/ioth.h /usr/include/nlinline+.h "$(dpkg-query -L libioth0 | grep '/ioth_vdestack-r\.so$')"; do
+  [ -n "$f" ] && [ -e "$f" ] || { echo "setup-system: ${f:-the vdestack plugin} missing after install" >&2; exit 1; }
+done
 echo "setup-system: ready (Debian $codename, libioth $(dpkg-query -W -f='${Version}' libioth0))"
