@@ -1,0 +1,170 @@
+// createDns(transport): an object shaped like node:dns (callbacks, promises, Resolver classes,
+// constants) whose every query goes through the transport's stack sockets. It never falls back to
+// the host's resolver or /etc/resolv.conf: with no server configured, queries fail at once.
+import * as nodeDns from 'node:dns';
+import { invalidArgType } from '../errors';
+import { DnsEngine, EngineConfig } from './engine';
+import { argType, argValue, oneOf } from './errors';
+import { HostsTable } from './hosts';
+import {
+  makeLookup, makeLookupService, makePromiseLookup, makePromiseLookupService, ORDERS, ResultOrder,
+} from './lookup';
+import { PromiseResolver } from './promises';
+import { Resolver as CallbackResolver, ResolverOptions, resolverOptions } from './resolver';
+import { parseServers } from './servers';
+import type { DnsTransport } from './transport';
+
+export type { DnsTransport } from './transport';
+export type { HostEntry, HostsTable } from './hosts';
+export type { LookupAddress, ResultOrder } from './lookup';
+export type { ResolverOptions } from './resolver';
+
+export interface CreateDnsOptions {
+  /** DNS servers of the stack: "ip", "ip:port", "[ipv6]:port" (none: every query fails at once). */
+  servers?: string[];
+  /** Search suffixes, like resolv.conf's `search`. */
+  search?: string[];
+  /** Names with fewer dots than this try the search suffixes first (default 1). */
+  ndots?: number;
+  /** Milliseconds per attempt (default 5000). */
+  timeout?: number;
+  /** Rounds over the servers (default 4). */
+  tries?: number;
+  /** Extra hosts-table entries, consulted before DNS. */
+  hosts?: Array<{ name: string; address: string }>;
+}
+
+/** The error codes node:dns exports (NODATA: 'ENODATA', ...), taken from node:dns itself. */
+const ERROR_CODES = {
+  NODATA: nodeDns.NODATA, FORMERR: nodeDns.FORMERR, SERVFAIL: nodeDns.SERVFAIL, NOTFOUND: nodeDns.NOTFOUND,
+  NOTIMP: nodeDns.NOTIMP, REFUSED: nodeDns.REFUSED, BADQUERY: nodeDns.BADQUERY, BADNAME: nodeDns.BADNAME,
+  BADFAMILY: nodeDns.BADFAMILY, BADRESP: nodeDns.BADRESP, CONNREFUSED: nodeDns.CONNREFUSED,
+  TIMEOUT: nodeDns.TIMEOUT, EOF: nodeDns.EOF, FILE: nodeDns.FILE, NOMEM: nodeDns.NOMEM,
+  DESTRUCTION: nodeDns.DESTRUCTION, BADSTR: nodeDns.BADSTR, BADFLAGS: nodeDns.BADFLAGS,
+  NONAME: nodeDns.NONAME, BADHINTS: nodeDns.BADHINTS, NOTINITIALIZED: nodeDns.NOTINITIALIZED,
+  LOADIPHLPAPI: nodeDns.LOADIPHLPAPI, ADDRGETNETWORKPARAMS: nodeDns.ADDRGETNETWORKPARAMS,
+  CANCELLED: nodeDns.CANCELLED,
+} as const;
+
+function searchList(search: unknown): string[] {
+  if (!Array.isArray(search)) throw argType('options.search', 'an instance of Array', search);
+  return search.map((value: unknown, i) => {
+    if (typeof value !== 'string') throw argType(`options.search[${i}]`, 'of type string', value);
+    const domain = value.replace(/^\.|\.$/g, '');
+    if (!/^(?!-)[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*$/.test(domain)) {
+      throw argValue(`options.search[${i}]`, value, 'must be a domain name such as "example.com"');
+    }
+    return domain;
+  });
+}
+
+function engineConfig(options: CreateDnsOptions): EngineConfig {
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  const ndots = options.ndots ?? 1;
+  if (!Number.isInteger(ndots) || ndots < 0 || ndots > 15) {
+    throw argValue('options.ndots', ndots, 'must be an integer from 0 to 15');
+  }
+  return {
+    servers: parseServers(options.servers ?? []),
+    search: searchList(options.search ?? []),
+    ndots,
+    ...resolverOptions({ timeout: options.timeout, tries: options.tries }),
+  };
+}
+
+/**
+ * A node:dns look-alike on a stack: `lookup`, `lookupService`, `resolve*`, `reverse`,
+ * `getServers`/`setServers`, `Resolver`, `promises`, the constants, plus `hosts` (the hosts table).
+ * `setServers` also steers `lookup` (there is no resolv.conf of the stack for it to read instead).
+ */
+export function createDns(transport: DnsTransport, options: CreateDnsOptions = {}) {
+  if (typeof transport?.udpSocket !== 'function' || typeof transport?.tcpConnect !== 'function') {
+    throw invalidArgType('transport', 'a DnsTransport with udpSocket() and tcpConnect()', transport);
+  }
+  const defaults = engineConfig(options);
+  const hosts = new HostsTable(transport.hosts ? () => transport.hosts?.() ?? [] : undefined);
+  for (const { name, address } of options.hosts ?? []) hosts.add(name, address);
+  const newEngine = (resolver?: ResolverOptions) =>
+    new DnsEngine(transport, hosts, { ...defaults, ...resolverOptions(resolver, defaults) });
+
+  // A new Resolver starts from the stack's configuration, as Node's starts from resolv.conf.
+  class Resolver extends CallbackResolver {
+    constructor(resolver?: ResolverOptions) {
+      super(newEngine(resolver));
+    }
+  }
+  class PromisesResolver extends PromiseResolver {
+    constructor(resolver?: ResolverOptions) {
+      super(newEngine(resolver));
+    }
+  }
+  Object.defineProperty(PromisesResolver, 'name', { value: 'Resolver' });
+
+  // The default resolver: one engine behind both APIs, as node:dns shares one.
+  const engine = newEngine();
+  const cb = new CallbackResolver(engine);
+  const p = new PromiseResolver(engine);
+  let order: ResultOrder | undefined;
+  const getDefaultResultOrder = (): ResultOrder => order ?? (nodeDns.getDefaultResultOrder() as ResultOrder);
+  const setDefaultResultOrder = (value: ResultOrder): void => {
+    order = oneOf('dnsOrder', value, ORDERS);
+  };
+  const getServers = () => cb.getServers();
+  const setServers = (servers: readonly string[]) => cb.setServers(servers);
+
+  return {
+    lookup: makeLookup(engine, getDefaultResultOrder),
+    lookupService: makeLookupService(engine),
+    Resolver: Resolver as new (options?: ResolverOptions) => CallbackResolver,
+    getDefaultResultOrder,
+    setDefaultResultOrder,
+    getServers,
+    setServers,
+    resolve: cb.resolve.bind(cb) as CallbackResolver['resolve'],
+    resolve4: cb.resolve4.bind(cb) as CallbackResolver['resolve4'],
+    resolve6: cb.resolve6.bind(cb) as CallbackResolver['resolve6'],
+    resolveAny: cb.resolveAny.bind(cb) as CallbackResolver['resolveAny'],
+    resolveCaa: cb.resolveCaa.bind(cb) as CallbackResolver['resolveCaa'],
+    resolveCname: cb.resolveCname.bind(cb) as CallbackResolver['resolveCname'],
+    resolveMx: cb.resolveMx.bind(cb) as CallbackResolver['resolveMx'],
+    resolveNaptr: cb.resolveNaptr.bind(cb) as CallbackResolver['resolveNaptr'],
+    resolveNs: cb.resolveNs.bind(cb) as CallbackResolver['resolveNs'],
+    resolvePtr: cb.resolvePtr.bind(cb) as CallbackResolver['resolvePtr'],
+    resolveSoa: cb.resolveSoa.bind(cb) as CallbackResolver['resolveSoa'],
+    resolveSrv: cb.resolveSrv.bind(cb) as CallbackResolver['resolveSrv'],
+    resolveTxt: cb.resolveTxt.bind(cb) as CallbackResolver['resolveTxt'],
+    reverse: cb.reverse.bind(cb) as CallbackResolver['reverse'],
+    ADDRCONFIG: nodeDns.ADDRCONFIG,
+    ALL: nodeDns.ALL,
+    V4MAPPED: nodeDns.V4MAPPED,
+    ...ERROR_CODES,
+    /** The hosts table: loopback names, the stack's own (transport.hosts()), then add()ed ones. */
+    hosts,
+    promises: {
+      lookup: makePromiseLookup(engine, getDefaultResultOrder),
+      lookupService: makePromiseLookupService(engine),
+      Resolver: PromisesResolver as new (options?: ResolverOptions) => PromiseResolver,
+      getDefaultResultOrder,
+      setDefaultResultOrder,
+      getServers,
+      setServers,
+      resolve: p.resolve.bind(p),
+      resolve4: p.resolve4.bind(p) as PromiseResolver['resolve4'],
+      resolve6: p.resolve6.bind(p) as PromiseResolver['resolve6'],
+      resolveAny: p.resolveAny.bind(p),
+      resolveCaa: p.resolveCaa.bind(p),
+      resolveCname: p.resolveCname.bind(p),
+      resolveMx: p.resolveMx.bind(p),
+      resolveNaptr: p.resolveNaptr.bind(p),
+      resolveNs: p.resolveNs.bind(p),
+      resolvePtr: p.resolvePtr.bind(p),
+      resolveSoa: p.resolveSoa.bind(p),
+      resolveSrv: p.resolveSrv.bind(p),
+      resolveTxt: p.resolveTxt.bind(p),
+      reverse: p.reverse.bind(p),
+      ...ERROR_CODES,
+    },
+  };
+}
+
+export type StackDns = ReturnType<typeof createDns>;

@@ -1,0 +1,236 @@
+// lookup() and lookupService() with node:dns's semantics (getaddrinfo/getnameinfo), answered from
+// the hosts table and then the stack's DNS servers, never the host's resolver.
+import * as nodeDns from 'node:dns';
+import { isIP } from 'node:net';
+import { DnsEngine, reverseName } from './engine';
+import {
+  argType, argValue, checkBoolean, checkFunction, checkPort, checkString, DnsFailure, missingArgs, NO_SERVER,
+  oneOf, toDnsError,
+} from './errors';
+import { toResult } from './records';
+import { serviceName } from './services';
+
+export type ResultOrder = 'verbatim' | 'ipv4first' | 'ipv6first';
+export const ORDERS: readonly ResultOrder[] = ['verbatim', 'ipv4first', 'ipv6first'];
+export interface LookupAddress {
+  address: string;
+  family: 4 | 6;
+}
+interface Settings {
+  family: 0 | 4 | 6;
+  hints: number;
+  all: boolean;
+  order: ResultOrder;
+}
+type LookupCallback = (err: NodeJS.ErrnoException | null, address?: string | LookupAddress[] | null, family?: number) => void;
+
+const { ADDRCONFIG, V4MAPPED, ALL } = nodeDns;
+const FAMILIES = [0, 4, 6] as const;
+
+/** The options object of lookup(), checked in Node's order with Node's errors. */
+function readOptions(options: Record<string, unknown> | null | undefined, order: ResultOrder): Settings {
+  const s: Settings = { family: 0, hints: 0, all: false, order };
+  if (options?.hints != null) {
+    if (typeof options.hints !== 'number') throw argType('options.hints', 'of type number', options.hints);
+    s.hints = options.hints >>> 0;
+    if ((s.hints & ~(ADDRCONFIG | ALL | V4MAPPED)) !== 0) throw argValue('hints', s.hints);
+  }
+  if (options?.family != null) {
+    s.family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : oneOf('options.family', options.family, FAMILIES);
+  }
+  if (options?.all != null) s.all = checkBoolean('options.all', options.all);
+  if (options?.verbatim != null) s.order = checkBoolean('options.verbatim', options.verbatim) ? 'verbatim' : 'ipv4first';
+  if (options?.order != null) s.order = oneOf('options.order', options.order, ORDERS);
+  return s;
+}
+
+let warnedEmptyHostname = false;
+function warnEmptyHostname(hostname: unknown): void {
+  if (warnedEmptyHostname) return;
+  warnedEmptyHostname = true;
+  process.emitWarning(`The provided hostname "${String(hostname)}" is not a valid hostname, and is supported in the dns module solely for compatibility.`,
+    'DeprecationWarning', 'DEP0118');
+}
+
+/** The stack's families for ADDRCONFIG (loopback and link-local do not count), or null: no filter. */
+function configuredFamilies(engine: DnsEngine): { 4: boolean; 6: boolean } | null {
+  const interfaces = engine.transport.interfaces?.();
+  if (!interfaces) return null;
+  const has = { 4: false, 6: false };
+  for (const a of Object.values(interfaces).flat()) {
+    if (!a || a.internal) continue;
+    if (String(a.family).endsWith('4')) has[4] = true;
+    else if (!/^fe[89ab]/i.test(a.address)) has[6] = true;
+  }
+  return has[4] || has[6] ? has : null; // glibc too filters nothing when neither is configured
+}
+
+/** A and/or AAAA of `hostname` through the search list; NXDOMAIN/NODATA everywhere: ENOTFOUND. */
+async function fromDns(engine: DnsEngine, hostname: string, families: Array<4 | 6>): Promise<LookupAddress[]> {
+  if (engine.servers.length === 0) throw new DnsFailure('ECONNREFUSED', NO_SERVER);
+  let transient = false;
+  let candidates: string[];
+  try {
+    candidates = engine.candidates(hostname);
+  } catch {
+    throw new DnsFailure('ENOTFOUND');
+  }
+  for (const name of candidates) {
+    const settled = await Promise.allSettled(families.map(async (family) => {
+      const addresses = toResult(await engine.ask(name, family === 4 ? 'A' : 'AAAA'), name, family === 4 ? 'A' : 'AAAA') as string[];
+      return addresses.map((address) => ({ address, family }));
+    }));
+    const found = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+    if (found.length > 0) return found;
+    for (const r of settled) {
+      if (r.status !== 'rejected') continue;
+      if (!(r.reason instanceof DnsFailure)) throw r.reason; // e.g. the stack is closed
+      if (r.reason.code !== 'ENOTFOUND' && r.reason.code !== 'ENODATA') transient = true;
+    }
+  }
+  // getaddrinfo's EAI_AGAIN for what may work later (timeouts, SERVFAIL, REFUSED, ...).
+  throw new DnsFailure(transient ? 'EAI_AGAIN' : 'ENOTFOUND');
+}
+
+/**
+ * getaddrinfo(): hosts table, then DNS; V4MAPPED, ADDRCONFIG and the result order applied.
+ * 'verbatim' is the order found: the hosts table's, or for DNS the A answers then the AAAA ones.
+ */
+async function addresses(engine: DnsEngine, hostname: string, s: Settings): Promise<LookupAddress[]> {
+  const mapped = s.family === 6 && (s.hints & V4MAPPED) !== 0;
+  const families: Array<4 | 6> = s.family === 4 ? [4] : s.family === 6 ? (mapped ? [6, 4] : [6]) : [4, 6];
+  let list: LookupAddress[] = engine.hosts.addresses(hostname).filter((e) => families.includes(e.family))
+    .map(({ address, family }) => ({ address, family }));
+  if (list.length === 0) list = await fromDns(engine, hostname, families);
+  if (mapped) {
+    // IPv4 as ::ffff:a.b.c.d when there is no IPv6 address, or always with ALL (RFC 3493).
+    const v6 = list.filter((a) => a.family === 6);
+    const v4 = v6.length === 0 || (s.hints & ALL) !== 0 ? list.filter((a) => a.family === 4) : [];
+    list = [...v6, ...v4.map((a) => ({ address: `::ffff:${a.address}`, family: 6 as const }))];
+  }
+  const configured = (s.hints & ADDRCONFIG) !== 0 ? configuredFamilies(engine) : null;
+  if (configured) list = list.filter((a) => configured[a.address.startsWith('::ffff:') ? 4 : a.family]);
+  if (list.length === 0) throw new DnsFailure('ENOTFOUND');
+  if (s.order === 'verbatim') return list;
+  const first = s.order === 'ipv4first' ? 4 : 6;
+  return [...list.filter((a) => a.family === first), ...list.filter((a) => a.family !== first)];
+}
+
+/** A lookup after the argument checks: literals and empty names answered without asking anyone. */
+function resolveLookup(engine: DnsEngine, hostname: unknown, s: Settings): Promise<LookupAddress[]> | LookupAddress[] | null {
+  if (!hostname) {
+    warnEmptyHostname(hostname);
+    return null;
+  }
+  const literal = isIP(hostname as string);
+  if (literal) return [{ address: hostname as string, family: literal as 4 | 6 }];
+  return addresses(engine, hostname as string, s).catch((err) => {
+    throw toDnsError(err, 'getaddrinfo', hostname as string);
+  });
+}
+
+/** dns.lookup(hostname[, options], callback) for one engine. */
+export function makeLookup(engine: DnsEngine, defaultOrder: () => ResultOrder) {
+  return function lookup(hostname: string, options: unknown, callback?: LookupCallback): void {
+    if (hostname) checkString('hostname', hostname);
+    let s: Settings;
+    if (typeof options === 'function') {
+      callback = options as LookupCallback;
+      s = readOptions(undefined, defaultOrder());
+    } else if (typeof options === 'number') {
+      checkFunction('callback', callback);
+      s = { ...readOptions(undefined, defaultOrder()), family: oneOf('family', options, FAMILIES) };
+    } else if (options !== undefined && typeof options !== 'object') {
+      checkFunction('callback', arguments.length === 2 ? options : callback);
+      throw argType('options', 'of type object or integer', options);
+    } else {
+      checkFunction('callback', callback);
+      s = readOptions(options as Record<string, unknown>, defaultOrder());
+    }
+    const cb = callback as LookupCallback;
+    const answer = (list: LookupAddress[] | null) => {
+      if (list === null) return s.all ? cb(null, []) : cb(null, null, s.family === 6 ? 6 : 4);
+      return s.all ? cb(null, list) : cb(null, list[0].address, list[0].family);
+    };
+    const result = resolveLookup(engine, hostname, s);
+    if (result === null || Array.isArray(result)) process.nextTick(answer, result);
+    else result.then((list) => process.nextTick(answer, list), (err) => process.nextTick(cb, err));
+  } as {
+    (hostname: string, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void;
+    (hostname: string, options: number | (nodeDns.LookupOneOptions & { order?: ResultOrder }),
+      callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void;
+    (hostname: string, options: nodeDns.LookupAllOptions & { order?: ResultOrder },
+      callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void): void;
+    (hostname: string, options: nodeDns.LookupOptions & { order?: ResultOrder },
+      callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void;
+  };
+}
+
+/** dns.promises.lookup(hostname[, options]) for one engine. */
+export function makePromiseLookup(engine: DnsEngine, defaultOrder: () => ResultOrder) {
+  return function lookup(hostname: string, options?: unknown): Promise<LookupAddress | LookupAddress[]> {
+    if (hostname) checkString('hostname', hostname);
+    let s: Settings;
+    if (typeof options === 'number') {
+      s = { ...readOptions(undefined, defaultOrder()), family: oneOf('family', options, FAMILIES) };
+    } else if (options !== undefined && typeof options !== 'object') {
+      throw argType('options', 'of type object or integer', options);
+    } else {
+      s = readOptions(options as Record<string, unknown>, defaultOrder());
+    }
+    return Promise.resolve(resolveLookup(engine, hostname, s)).then((list) => {
+      if (list === null) return s.all ? [] : { address: null, family: s.family === 6 ? 6 : 4 } as unknown as LookupAddress;
+      return s.all ? list : list[0];
+    });
+  } as {
+    (hostname: string, options: nodeDns.LookupAllOptions & { order?: ResultOrder }): Promise<LookupAddress[]>;
+    (hostname: string, options?: number | (nodeDns.LookupOneOptions & { order?: ResultOrder })): Promise<LookupAddress>;
+    (hostname: string, options: nodeDns.LookupOptions & { order?: ResultOrder }): Promise<LookupAddress | LookupAddress[]>;
+  };
+}
+
+/** getnameinfo() with NI_NAMEREQD, as Node calls it: a name is required, the service may be a number. */
+async function nameInfo(engine: DnsEngine, address: string, port: number): Promise<{ hostname: string; service: string }> {
+  const service = serviceName(port);
+  const known = engine.hosts.names(address)[0];
+  if (known) return { hostname: known, service };
+  if (engine.servers.length === 0) throw new DnsFailure('ECONNREFUSED', NO_SERVER);
+  const qname = reverseName(address);
+  try {
+    return { hostname: (toResult(await engine.ask(qname, 'PTR'), qname, 'PTR') as string[])[0], service };
+  } catch (err) {
+    if (!(err instanceof DnsFailure)) throw err;
+    throw new DnsFailure(err.code === 'ENOTFOUND' || err.code === 'ENODATA' ? 'ENOTFOUND' : 'EAI_AGAIN');
+  }
+}
+
+function checkService(address: unknown, port: unknown): [string, number] {
+  // Node checks only isIP(address): a non-string is "invalid", not of a wrong type.
+  if (typeof address !== 'string' || !isIP(address)) throw argValue('address', address);
+  return [address, checkPort(port)];
+}
+
+/** dns.lookupService(address, port, callback) for one engine. */
+export function makeLookupService(engine: DnsEngine) {
+  return function lookupService(address: string, port: number,
+    callback: (err: NodeJS.ErrnoException | null, hostname: string, service: string) => void): void {
+    if (arguments.length !== 3) throw missingArgs('address', 'port', 'callback');
+    const [ip, p] = checkService(address, port);
+    checkFunction('callback', callback);
+    nameInfo(engine, ip, p).then(
+      ({ hostname, service }) => process.nextTick(callback, null, hostname, service),
+      (err) => process.nextTick(callback, toDnsError(err, 'getnameinfo', ip)),
+    );
+  };
+}
+
+/** dns.promises.lookupService(address, port) for one engine. */
+export function makePromiseLookupService(engine: DnsEngine) {
+  return function lookupService(address: string, port: number): Promise<{ hostname: string; service: string }> {
+    if (arguments.length !== 2) throw missingArgs('address', 'port');
+    const [ip, p] = checkService(address, port);
+    return nameInfo(engine, ip, p).catch((err) => {
+      throw toDnsError(err, 'getnameinfo', ip);
+    });
+  };
+}

@@ -1,0 +1,178 @@
+// Resolver with node:dns's callback API: same methods, same argument checks (thrown synchronously),
+// same result shapes and errors (`queryMx ENOTFOUND example.com`), callbacks always called later.
+import { constants as osConstants } from 'node:os';
+import type {
+  AnyRecord, CaaRecord, MxRecord, NaptrRecord, RecordWithTtl, ResolveOptions, SoaRecord, SrvRecord,
+} from 'node:dns';
+import { isIP } from 'node:net';
+import type { IothError } from '../errors';
+import { DEFAULT_TIMEOUT, DEFAULT_TRIES, DnsEngine } from './engine';
+import { argType, argValue, checkFunction, checkString, dnsError, toDnsError } from './errors';
+import { QueryType } from './query';
+import { formatServers, parseServers } from './servers';
+
+export interface ResolverOptions {
+  /** Milliseconds per attempt; -1 (or 0): the default. */
+  timeout?: number;
+  /** Rounds over the servers. */
+  tries?: number;
+}
+
+/** Each resolve method: c-ares's name for it (the error's syscall) and the record type asked. */
+export const QUERIES = {
+  resolve4: ['queryA', 'A'],
+  resolve6: ['queryAaaa', 'AAAA'],
+  resolveAny: ['queryAny', 'ANY'],
+  resolveCaa: ['queryCaa', 'CAA'],
+  resolveCname: ['queryCname', 'CNAME'],
+  resolveMx: ['queryMx', 'MX'],
+  resolveNaptr: ['queryNaptr', 'NAPTR'],
+  resolveNs: ['queryNs', 'NS'],
+  resolvePtr: ['queryPtr', 'PTR'],
+  resolveSoa: ['querySoa', 'SOA'],
+  resolveSrv: ['querySrv', 'SRV'],
+  resolveTxt: ['queryTxt', 'TXT'],
+  reverse: ['getHostByAddr', 'PTR'],
+} as const;
+export type QueryMethod = keyof typeof QUERIES;
+
+/** resolve(name, rrtype): which method serves each rrtype. */
+export const RRTYPES: Readonly<Record<string, QueryMethod>> = Object.freeze({
+  A: 'resolve4', AAAA: 'resolve6', ANY: 'resolveAny', CAA: 'resolveCaa', CNAME: 'resolveCname',
+  MX: 'resolveMx', NAPTR: 'resolveNaptr', NS: 'resolveNs', PTR: 'resolvePtr', SOA: 'resolveSoa',
+  SRV: 'resolveSrv', TXT: 'resolveTxt',
+});
+
+export function methodFor(rrtype: string): QueryMethod {
+  if (!Object.hasOwn(RRTYPES, rrtype)) throw argValue('rrtype', rrtype);
+  return RRTYPES[rrtype];
+}
+
+function int32(name: string, value: unknown, min: number): number {
+  if (typeof value !== 'number') throw argType(name, 'of type number', value);
+  const error = !Number.isInteger(value) ? 'an integer' : value < min || value > 2 ** 31 - 1 ? `>= ${min} && <= ${2 ** 31 - 1}` : null;
+  if (error) {
+    const e = new RangeError(`The value of "${name}" is out of range. It must be ${error}. Received ${value}`) as unknown as IothError;
+    e.code = 'ERR_OUT_OF_RANGE';
+    throw e;
+  }
+  return value;
+}
+
+/** new Resolver(options): Node's checks; -1 and 0 mean the defaults given. */
+export function resolverOptions(options: unknown, defaults = { timeout: DEFAULT_TIMEOUT, tries: DEFAULT_TRIES }):
+  { timeout: number; tries: number } {
+  const { timeout = -1, tries = defaults.tries } = { ...(options as object) } as ResolverOptions;
+  const ms = int32('options.timeout', timeout, -1);
+  return { timeout: ms > 0 ? ms : defaults.timeout, tries: int32('options.tries', tries, 1) };
+}
+
+/** reverse() refuses a non-address synchronously, as c-ares's getHostByAddr does (EINVAL). */
+export function checkReverse(address: string): void {
+  if (isIP(address)) return;
+  const error = dnsError('EINVAL', 'getHostByAddr', address);
+  error.errno = -osConstants.errno.EINVAL;
+  throw error;
+}
+
+/** What both Resolver styles share: the engine and server management. */
+export class ResolverBase {
+  protected readonly engine: DnsEngine;
+
+  constructor(engine: DnsEngine) {
+    this.engine = engine;
+  }
+
+  getServers(): string[] {
+    return formatServers(this.engine.servers);
+  }
+
+  setServers(servers: readonly string[]): void {
+    this.engine.servers = parseServers(servers);
+  }
+
+  /** Ends every query of this resolver in flight with ECANCELLED. */
+  cancel(): void {
+    this.engine.cancel();
+  }
+
+  /** Runs a query method after Node's checks; the promise carries the node:dns error. */
+  protected run(method: QueryMethod, name: unknown, options: unknown): Promise<unknown> {
+    const hostname = checkString('name', name);
+    const [syscall, type] = QUERIES[method];
+    if (method === 'reverse') checkReverse(hostname);
+    const ttl = Boolean(options && (options as ResolveOptions).ttl);
+    const result = method === 'reverse' ? this.engine.reverse(hostname) : this.engine.resolve(hostname, type as QueryType, ttl);
+    return result.catch((err) => {
+      throw toDnsError(err, syscall, hostname);
+    });
+  }
+}
+
+type Callback<T> = (err: NodeJS.ErrnoException | null, result: T) => void;
+
+export class Resolver extends ResolverBase {
+  // (name, callback) or (name, options, callback), as node:dns reads them.
+  #call(method: QueryMethod, args: unknown[]): void {
+    const [name, options, callback] = args.length > 2 ? args : [args[0], undefined, args[1]];
+    const hostname = checkString('name', name);
+    const cb = checkFunction<Callback<unknown>>('callback', callback);
+    // Callbacks run from nextTick, outside the promise: an exception in one is uncaught, as in Node.
+    this.run(method, hostname, options).then(
+      (result) => process.nextTick(cb, null, result),
+      (err) => process.nextTick(cb, err),
+    );
+  }
+
+  resolve(hostname: string, callback: Callback<string[]>): void;
+  resolve(hostname: string, rrtype: string, callback: Callback<unknown>): void;
+  resolve(hostname: string, rrtype: unknown, callback?: unknown): void {
+    if (typeof rrtype === 'function') return this.#call('resolve4', [hostname, rrtype]);
+    if (typeof rrtype !== 'string') throw argType('rrtype', 'of type string', rrtype);
+    this.#call(methodFor(rrtype), [hostname, callback]);
+  }
+
+  resolve4(hostname: string, callback: Callback<string[]>): void;
+  resolve4(hostname: string, options: { ttl: true }, callback: Callback<RecordWithTtl[]>): void;
+  resolve4(hostname: string, options: ResolveOptions, callback: Callback<string[] | RecordWithTtl[]>): void;
+  resolve4(...args: unknown[]): void { this.#call('resolve4', args); }
+
+  resolve6(hostname: string, callback: Callback<string[]>): void;
+  resolve6(hostname: string, options: { ttl: true }, callback: Callback<RecordWithTtl[]>): void;
+  resolve6(hostname: string, options: ResolveOptions, callback: Callback<string[] | RecordWithTtl[]>): void;
+  resolve6(...args: unknown[]): void { this.#call('resolve6', args); }
+
+  resolveAny(hostname: string, callback: Callback<AnyRecord[]>): void;
+  resolveAny(...args: unknown[]): void { this.#call('resolveAny', args); }
+
+  resolveCaa(hostname: string, callback: Callback<CaaRecord[]>): void;
+  resolveCaa(...args: unknown[]): void { this.#call('resolveCaa', args); }
+
+  resolveCname(hostname: string, callback: Callback<string[]>): void;
+  resolveCname(...args: unknown[]): void { this.#call('resolveCname', args); }
+
+  resolveMx(hostname: string, callback: Callback<MxRecord[]>): void;
+  resolveMx(...args: unknown[]): void { this.#call('resolveMx', args); }
+
+  resolveNaptr(hostname: string, callback: Callback<NaptrRecord[]>): void;
+  resolveNaptr(...args: unknown[]): void { this.#call('resolveNaptr', args); }
+
+  resolveNs(hostname: string, callback: Callback<string[]>): void;
+  resolveNs(...args: unknown[]): void { this.#call('resolveNs', args); }
+
+  resolvePtr(hostname: string, callback: Callback<string[]>): void;
+  resolvePtr(...args: unknown[]): void { this.#call('resolvePtr', args); }
+
+  resolveSoa(hostname: string, callback: Callback<SoaRecord>): void;
+  resolveSoa(...args: unknown[]): void { this.#call('resolveSoa', args); }
+
+  resolveSrv(hostname: string, callback: Callback<SrvRecord[]>): void;
+  resolveSrv(...args: unknown[]): void { this.#call('resolveSrv', args); }
+
+  resolveTxt(hostname: string, callback: Callback<string[][]>): void;
+  resolveTxt(...args: unknown[]): void { this.#call('resolveTxt', args); }
+
+  /** The names of an IP address: the hosts table's, else its PTR records. */
+  reverse(ip: string, callback: Callback<string[]>): void;
+  reverse(...args: unknown[]): void { this.#call('reverse', args); }
+}

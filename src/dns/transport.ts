@@ -1,0 +1,23 @@
+// What the resolver needs from a stack: UDP and TCP sockets on it, and optionally the stack's own
+// names and addresses. Nothing here touches the host: every packet goes through these sockets.
+import type * as dgram from 'node:dgram';
+import type * as net from 'node:net';
+import type { NetworkInterfaceInfo } from 'node:os';
+
+export interface DnsTransport {
+  /**
+   * A new UDP socket on the stack, for family 4 or 6. The resolver never binds it: connect()/send()
+   * let the stack's kernel pick a random source port. It may already be "bound" in Node's sense
+   * (bind({ fd }) on an unbound stack socket), which is fine.
+   */
+  udpSocket(family: 4 | 6): dgram.Socket;
+  /** A new TCP socket on the stack connecting to ip:port (ip is a literal address). */
+  tcpConnect(ip: string, port: number): net.Socket;
+  /** Names and addresses of the stack itself for the hosts table (e.g. its own hostname). */
+  hosts?(): Array<{ name: string; address: string }>;
+  /**
+   * The stack's addresses in os.networkInterfaces() shape (Stack#interfaces() fits), for lookup's
+   * ADDRCONFIG hint. Without it ADDRCONFIG filters nothing.
+   */
+  interfaces?(): NodeJS.Dict<NetworkInterfaceInfo[]>;
+}
