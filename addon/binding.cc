@@ -9,7 +9,9 @@
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -423,6 +425,43 @@ Napi::Value PluginDir(const Napi::CallbackInfo &info) {
   return Napi::String::New(info.Env(), dir);
 }
 
+// bindSocket(fd, family 4|6, addr: Buffer, port, reuseAddr: boolean, v6Only: boolean)
+// A plain bind(2) of a stack socket from socketFd (a kernel socket living in the stack's namespace),
+// with the options Node sets on its own sockets, so Node can then listen on or open the fd.
+Napi::Value BindSocket(const Napi::CallbackInfo &info) {
+  Args a{info, "bindSocket"};
+  a.Count(6);
+  int fd = static_cast<int>(a.Uint(0, 0, 0x7fffffff));
+  int family = a.Family(1);
+  std::vector<uint8_t> addr = a.Bytes(2, a.AddrLen(family));
+  uint16_t port = static_cast<uint16_t>(a.Uint(3, 0, 65535));
+  int reuse = a.Bool(4) ? 1 : 0;
+  int v6only = a.Bool(5) ? 1 : 0;
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+    throw ErrnoError(info.Env(), errno ? errno : ENOTSOCK, "bind");
+  if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof(reuse)) < 0)
+    throw ErrnoError(info.Env(), errno, "setsockopt");
+  int rv;
+  if (family == AF_INET6) {
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0)
+      throw ErrnoError(info.Env(), errno, "setsockopt");
+    sockaddr_in6 sa{};
+    sa.sin6_family = AF_INET6;
+    sa.sin6_port = htons(port);
+    memcpy(&sa.sin6_addr, addr.data(), 16);
+    rv = bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa));
+  } else {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    memcpy(&sa.sin_addr, addr.data(), 4);
+    rv = bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa));
+  }
+  if (rv < 0) throw ErrnoError(info.Env(), errno, "bind");
+  return info.Env().Undefined();
+}
+
 Napi::Value DeleteAllStacks(const Napi::CallbackInfo &info) {
   Args{info, "deleteAllStacks"}.Count(0);
   NativeStack::DeleteAll(nullptr);
@@ -432,6 +471,7 @@ Napi::Value DeleteAllStacks(const Napi::CallbackInfo &info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeStack", NativeStack::Init(env));
   exports.Set("pluginDir", Napi::Function::New<PluginDir>(env, "pluginDir"));
+  exports.Set("bindSocket", Napi::Function::New<BindSocket>(env, "bindSocket"));
   exports.Set("deleteAllStacks", Napi::Function::New<DeleteAllStacks>(env, "deleteAllStacks"));
   Napi::Object constants = Napi::Object::New(env);
   constants.Set("AF_INET", Napi::Number::New(env, AF_INET));

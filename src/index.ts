@@ -3,3 +3,6 @@ export { Stack } from './stack';
 export type { InterfaceRef, LinkInfo, RouteInfo, SocketFamily, SocketKind, StackOptions } from './stack';
 export { installedPlugins } from './plugins';
 export type { IothError } from './errors';
+export type { StackNet } from './net';
+export type { StackDgram } from './dgram';
+export type { StackDns } from './dns';

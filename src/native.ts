@@ -56,6 +56,7 @@ export interface Native {
   NativeStack: new (plugin: string, vnls: string[]) => NativeStack;
   pluginDir(): string;
   deleteAllStacks(): void;
+  bindSocket(fd: number, family: 4 | 6, addr: Buffer, port: number, reuseAddr: boolean, v6Only: boolean): void;
   constants: {
     AF_INET: number; AF_INET6: number; AF_PACKET: number; AF_NETLINK: number;
     SOCK_STREAM: number; SOCK_DGRAM: number; SOCK_RAW: number; SOCK_NONBLOCK: number;

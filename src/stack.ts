@@ -9,6 +9,13 @@ import {
   invalidArgType, invalidArgValue, IothError, outOfRange, stackClosed, withContext,
 } from './errors';
 import { NativeStack, native } from './native';
+import { createStackNet, StackNet } from './net';
+import { createStackDgram, StackDgram } from './dgram';
+import { createHttpAgent, createHttpsAgent } from './agents';
+import type * as http from 'node:http';
+import type * as https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { createDns, StackDns } from './dns';
 import { describePluginDirs, installedPlugins } from './plugins';
 
 /** An interface: its index (as libioth takes it) or its name ("vde0"). */
@@ -96,6 +103,10 @@ function vdeplugModules(): string {
 }
 
 export class Stack implements Disposable {
+  #net?: StackNet;
+  #dgram?: StackDgram;
+  #dns?: StackDns;
+
   /** The plugin name, without options. */
   readonly plugin: string;
   /** The plugin options given after the comma, or "". */
@@ -194,6 +205,43 @@ export class Stack implements Disposable {
   #live(what: string): NativeStack {
     if (this.#native === null) throw stackClosed(what);
     return this.#native;
+  }
+
+  /** node:net on this stack: createServer, connect, Server, Socket, ... */
+  get net(): StackNet {
+    return this.#net ??= createStackNet(this, () => this.#lookup());
+  }
+
+  /** node:dgram on this stack: createSocket, Socket. */
+  get dgram(): StackDgram {
+    return this.#dgram ??= createStackDgram(this, () => this.#lookup());
+  }
+
+  /** An http.Agent whose connections live on this stack: http.get(url, { agent }). */
+  httpAgent(options?: http.AgentOptions): http.Agent {
+    return createHttpAgent(this.net, options);
+  }
+
+  /** An https.Agent whose connections (TLS over TCP) live on this stack. */
+  httpsAgent(options?: https.AgentOptions): https.Agent {
+    return createHttpsAgent(this.net, options);
+  }
+
+  /**
+   * node:dns on this stack: every query goes through the stack's own sockets to the servers set with
+   * stack.dns.setServers() (none at first: nothing falls back to the host's resolver). Its lookup
+   * is what stack.net and stack.dgram use for host names.
+   */
+  get dns(): StackDns {
+    return this.#dns ??= createDns({
+      udpSocket: (family) => this.dgram.createSocket(family === 6 ? 'udp6' : 'udp4'),
+      tcpConnect: (ip, port) => this.net.connect({ port, host: ip }),
+      interfaces: () => this.interfaces(),
+    });
+  }
+
+  #lookup(): LookupFunction {
+    return this.dns.lookup as unknown as LookupFunction;
   }
 
   /** True once close() has run. */

@@ -1,0 +1,53 @@
+// Argument normalisation as node:net and node:dgram do it, for the stack-bound subclasses that
+// must see the same argument forms before handing them to Node.
+import { IothError } from './errors';
+
+export interface NetOptions {
+  port?: unknown;
+  host?: string;
+  path?: string;
+  fd?: number;
+  handle?: unknown;
+  _handle?: unknown;
+  backlog?: number;
+  exclusive?: boolean;
+  ipv6Only?: boolean;
+  lookup?: unknown;
+  [key: string]: unknown;
+}
+
+const isPipeName = (s: unknown): s is string => typeof s === 'string' && !/^\s*\d+\s*$/.test(s) && Number.isNaN(Number(s));
+
+/** node:net's normalizeArgs: (options[, cb]), (path[, cb]) or (port[, host][, cb]). */
+export function normalizeNetArgs(args: unknown[]): [NetOptions, ((...a: unknown[]) => void) | null] {
+  if (args.length === 0) return [{}, null];
+  const first = args[0];
+  let options: NetOptions = {};
+  if (typeof first === 'object' && first !== null) {
+    options = first as NetOptions;
+  } else if (isPipeName(first)) {
+    options.path = first;
+  } else {
+    options.port = first;
+    if (args.length > 1 && typeof args[1] === 'string') options.host = args[1];
+  }
+  const cb = args[args.length - 1];
+  return [options, typeof cb === 'function' ? (cb as (...a: unknown[]) => void) : null];
+}
+
+/** A port as Node accepts it (0..65535, a number or a numeric string), else ERR_SOCKET_BAD_PORT. */
+export function checkPort(value: unknown, name = 'Port'): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
+    const error = new RangeError(`${name} should be >= 0 and < 65536. Received ${typeof value === 'string' ? `type string ('${value}')` : String(value)}.`) as unknown as IothError;
+    error.code = 'ERR_SOCKET_BAD_PORT';
+    throw error;
+  }
+  return n;
+}
+
+export function nodeError(code: string, message: string): IothError {
+  const error = new Error(message) as IothError;
+  error.code = code;
+  return error;
+}

@@ -1,0 +1,95 @@
+// stack.dgram: node:dgram with every UDP socket on one stack. bind() (also the implicit one of
+// send() and connect()) binds a stack socket and hands it to Node with bind({ fd }).
+import * as dgram from 'node:dgram';
+import { isIP } from 'node:net';
+import type { LookupFunction } from 'node:net';
+import { checkPort, nodeError } from './args';
+import { boundSocket } from './bind';
+import { stackClosed } from './errors';
+import type { Stack } from './stack';
+
+export interface StackDgram {
+  Socket: typeof dgram.Socket;
+  createSocket(type: dgram.SocketType | dgram.SocketOptions, listener?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void): dgram.Socket;
+}
+
+export function createStackDgram(stack: Stack, lookup: () => LookupFunction): StackDgram {
+  class Socket extends dgram.Socket {
+    readonly #udp6: boolean;
+    readonly #reuseAddr: boolean;
+    readonly #ipv6Only: boolean;
+    #bindCalled = false;
+    #deferListening = false;
+
+    constructor(type: dgram.SocketType | dgram.SocketOptions, listener?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void) {
+      if (stack.closed) throw stackClosed('create a UDP socket');
+      const options: dgram.SocketOptions = typeof type === 'string' ? { type } : { ...type };
+      options.lookup ??= lookup() as dgram.SocketOptions['lookup'];
+      // @types/node declares no constructor arguments; Node's takes (type | options, listener).
+      super(...([options, listener] as unknown as []));
+      this.#udp6 = options.type === 'udp6';
+      this.#reuseAddr = Boolean(options.reuseAddr);
+      this.#ipv6Only = Boolean(options.ipv6Only);
+    }
+
+    override emit(event: string | symbol, ...args: unknown[]): boolean {
+      if (event === 'listening' && this.#deferListening) {
+        process.nextTick(() => super.emit('listening'));
+        return this.listenerCount('listening') > 0;
+      }
+      return super.emit(event, ...args);
+    }
+
+    override bind(...args: unknown[]): this {
+      const [first, second] = args;
+      const cb = typeof args[args.length - 1] === 'function' ? args[args.length - 1] as () => void : undefined;
+      const options = first !== null && typeof first === 'object' ? first as dgram.BindOptions & { recvmsg?: unknown } : undefined;
+      if (options && (typeof options.fd === 'number' || typeof options.recvmsg === 'function')) {
+        return super.bind(...(args as Parameters<dgram.Socket['bind']>));
+      }
+      if (this.#bindCalled) throw nodeError('ERR_SOCKET_ALREADY_BOUND', 'Socket is already bound');
+      this.#bindCalled = true;
+      const port = checkPort(options ? options.port ?? 0 : first ?? 0);
+      const given = options ? options.address : typeof second === 'function' ? undefined : second as string | undefined;
+      const address = given || (this.#udp6 ? '::' : '0.0.0.0');
+
+      const start = (ip: string): void => {
+        let fd: number;
+        try {
+          if (isIP(ip) !== (this.#udp6 ? 6 : 4)) {
+            throw Object.assign(nodeError('EINVAL', `bind EINVAL ${ip}`), { errno: -22, syscall: 'bind', address: ip, port });
+          }
+          fd = boundSocket(stack, 'udp', ip, port, { reuseAddr: this.#reuseAddr, ipv6Only: this.#ipv6Only }, 'bind');
+        } catch (err) {
+          process.nextTick(() => this.emit('error', err));
+          return;
+        }
+        // bind({ fd }) emits 'listening' synchronously; Node's bind(port) emits it later, and
+        // callers rely on that (they listen for it after calling bind): defer it likewise.
+        this.#deferListening = true;
+        try {
+          super.bind({ fd }, cb);
+        } catch (err) {
+          require('node:fs').closeSync(fd); // e.g. ERR_SOCKET_DGRAM_NOT_RUNNING after close()
+          throw err;
+        } finally {
+          this.#deferListening = false;
+        }
+      };
+      // A literal binds now, as Node's own bind() does before returning (send() relies on it).
+      if (isIP(address)) start(address);
+      else {
+        lookup()(address, { family: this.#udp6 ? 6 : 4 }, (err, ip) => {
+          if (err) this.emit('error', err);
+          else start(ip as string);
+        });
+      }
+      return this;
+    }
+  }
+
+  return {
+    Socket: Socket as unknown as typeof dgram.Socket,
+    createSocket: (type, listener) => new Socket(type, listener),
+  };
+}
