@@ -1,7 +1,6 @@
 // The stack DNS resolver (src/dns) against a real authoritative server: two vdestack stacks on a
 // hub, the test DNS server on one (test/helpers/dns-server.ts), the resolver on the other with its
 // sockets from stack.dgram and stack.net. Results, errors and argument checks are compared with node:dns's.
-import * as dgram from 'node:dgram';
 import * as nodeDns from 'node:dns';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -11,6 +10,7 @@ import type * as packet from 'dns-packet';
 import { Stack } from '../src';
 import { createDns, DnsTransport, StackDns } from '../src/dns';
 import { DnsTestServer } from './helpers/dns-server';
+import { waitIpv6 } from './helpers/network';
 import { assertPrivateNetns } from './helpers/netns';
 import { openFds } from './helpers/procs';
 
@@ -99,20 +99,6 @@ function stackOn(vnl: string, addrs: string[]): Stack {
   return s;
 }
 
-// IPv6 DAD keeps new addresses tentative for about a second.
-async function waitIpv6(stack: Stack, address: string): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    const probe = new net.Socket({ fd: stack.socketFd(6, 'tcp') });
-    const ok = await new Promise<boolean>((resolve) => {
-      probe.once('error', (e: NodeJS.ErrnoException) => resolve(e.code !== 'EADDRNOTAVAIL'));
-      probe.connect({ port: 9, host: address }, () => resolve(true));
-    });
-    probe.destroy();
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${address} never became usable`);
-}
 
 beforeAll(async () => {
   assertPrivateNetns();

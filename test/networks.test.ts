@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Stack } from '../src';
+import { waitIpv6 } from './helpers/network';
 import { assertPrivateNetns, vxvdeGroup } from './helpers/netns';
 import { closeServer, connectFrom, echo, echoRoundTrip, listenOn } from './helpers/tcp';
 
@@ -40,20 +41,6 @@ async function expectEcho(server: Stack, client: Stack, address: string, size = 
   }
 }
 
-// IPv6 DAD keeps a new address "tentative" for about a second; wait until it is usable.
-async function waitIpv6(stack: Stack, address: string): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    const probe = new net.Socket({ fd: stack.socketFd(6, 'tcp') });
-    const ok = await new Promise<boolean>((resolve) => {
-      probe.once('error', (e: NodeJS.ErrnoException) => resolve(e.code !== 'EADDRNOTAVAIL'));
-      probe.connect({ port: 9, host: address }, () => resolve(true));
-    });
-    probe.destroy();
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${address} never became usable`);
-}
 
 test('two stacks talk TCP over vxvde, IPv4', async () => {
   const vnl = vxvdeGroup();

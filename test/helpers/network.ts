@@ -39,19 +39,21 @@ export class TestNetwork {
   }
 }
 
-/** Waits until the IPv6 addresses of `host` are past duplicate address detection. */
-export async function ipv6Ready(host: Host): Promise<void> {
+/** Waits until `address` of `stack` is past IPv6 duplicate address detection (about a second). */
+export async function waitIpv6(stack: Stack, address: string): Promise<void> {
   for (let i = 0; i < 60; i++) {
     const ok = await new Promise<boolean>((resolve) => {
       // Connecting to itself from a tentative address fails with EADDRNOTAVAIL, later with ECONNREFUSED.
-      const s = host.stack.net.connect({ port: 9, host: host.ip6, localAddress: host.ip6 }, () => resolve(true));
+      const s = stack.net.connect({ port: 9, host: address, localAddress: address }, () => resolve(true));
       s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code !== 'EADDRNOTAVAIL'));
     });
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${host.ip6} stayed tentative`);
+  throw new Error(`${address} stayed tentative`);
 }
+
+export const ipv6Ready = (host: Host): Promise<void> => waitIpv6(host.stack, host.ip6);
 
 export function once<T = unknown>(emitter: NodeJS.EventEmitter, event: string, ms = 10000): Promise<T[]> {
   return new Promise((resolve, reject) => {
