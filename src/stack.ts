@@ -169,8 +169,9 @@ export class Stack implements Disposable {
     const code = typeof e?.errno === 'number' ? e.errno : 0;
     if (code === -95) { // ENOTSUP: dlopen found no such plugin
       const found = installedPlugins();
-      return withContext(err, context, fields,
-        `no libioth plugin "${this.plugin}" in ${describePluginDirs()} (installed: ${found.join(', ') || 'none'})`);
+      return withContext(err, context, fields, found.includes(this.plugin)
+        ? `libioth found ioth_${this.plugin} in ${describePluginDirs()} but could not load it (a missing library or symbol)`
+        : `no libioth plugin "${this.plugin}" in ${describePluginDirs()} (installed: ${found.join(', ') || 'none'})`);
     }
     if (code === -93) { // EPROTONOSUPPORT: no vdeplug module for the VNL's scheme
       return withContext(err, context, fields,
