@@ -2,6 +2,7 @@
 export { Stack } from './stack';
 export type { InterfaceRef, LinkInfo, RouteInfo, SocketFamily, SocketKind, StackOptions } from './stack';
 export { installedPlugins } from './plugins';
+export { override, overridingStack } from './override';
 export type { IothError } from './errors';
 export type { StackNet } from './net';
 export type { StackDgram } from './dgram';

@@ -16,6 +16,7 @@ import type * as http from 'node:http';
 import type * as https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { createDns, StackDns } from './dns';
+import { applyConfig, ConfigResult } from './config';
 import { describePluginDirs, installedPlugins } from './plugins';
 
 /** An interface: its index (as libioth takes it) or its name ("vde0"). */
@@ -243,6 +244,15 @@ export class Stack implements Disposable {
 
   #lookup(): LookupFunction {
     return this.dns.lookup as unknown as LookupFunction;
+  }
+
+  /**
+   * Applies an iothconf-style configuration string to the stack:
+   * `stack.config('eth,ip=10.0.0.1/24,gw=10.0.0.254,dns=10.0.0.53,domain=test')`. Keys: iface=,
+   * ifindex=, eth, ip= (repeatable; /24 and /64 by default), gw=, dns=, domain=, mac=, mtu=.
+   */
+  config(config: string): ConfigResult {
+    return applyConfig(this, config);
   }
 
   /** True once close() has run. */

@@ -120,6 +120,12 @@ export function createDns(transport: DnsTransport, options: CreateDnsOptions = {
     setDefaultResultOrder,
     getServers,
     setServers,
+    /** The search suffixes (resolv.conf's `search`); an iothts extension, like `hosts`. */
+    getSearch: (): string[] => [...engine.search],
+    setSearch: (list: readonly string[]): void => {
+      defaults.search = searchList(list);
+      engine.search = defaults.search;
+    },
     resolve: cb.resolve.bind(cb) as CallbackResolver['resolve'],
     resolve4: cb.resolve4.bind(cb) as CallbackResolver['resolve4'],
     resolve6: cb.resolve6.bind(cb) as CallbackResolver['resolve6'],
