@@ -17,7 +17,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -109,6 +111,7 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "NativeStack", {
       InstanceMethod<&NativeStack::Close>("close"),
+      InstanceMethod<&NativeStack::ShareId>("shareId"),
       InstanceMethod<&NativeStack::Socket>("socket"),
       InstanceMethod<&NativeStack::IfNameToIndex>("ifNameToIndex"),
       InstanceMethod<&NativeStack::LinkSetUpDown>("linkSetUpDown"),
@@ -125,9 +128,21 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
     });
   }
 
-  // new NativeStack(plugin: string, vnls: string[])
+  // new NativeStack(plugin: string, vnls: string[]), or new NativeStack(shareId: number) to use,
+  // from another thread, a stack that a NativeStack of this process owns (see ShareId).
   explicit NativeStack(const Napi::CallbackInfo &info) : Napi::ObjectWrap<NativeStack>(info) {
     Args a{info, "NativeStack"};
+    if (info.Length() == 1) {
+      uint32_t id = a.Uint(0, 1, 0xffffffff);
+      std::lock_guard<std::mutex> lock(registry_mutex_);
+      auto found = registry_.find(id);
+      if (found == registry_.end())
+        throw ArgError(info.Env(), false, "ERR_IOTH_STACK_CLOSED", "no open stack has share id " + std::to_string(id));
+      stack_ = found->second;
+      id_ = id;
+      owner_ = false;
+      return;
+    }
     a.Count(2);
     std::string plugin = a.String(0, 4096);
     if (!info[1].IsArray())
@@ -154,6 +169,9 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
     if (stack_ == nullptr)
       throw ErrnoError(info.Env(), errno ? errno : EINVAL, "ioth_newstack");
     open_stacks_.insert(this);
+    std::lock_guard<std::mutex> lock(registry_mutex_);
+    id_ = ++last_id_;
+    registry_[id_] = stack_;
   }
 
   ~NativeStack() override { Delete(); }
@@ -169,14 +187,32 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
 
  private:
   static thread_local std::unordered_set<NativeStack *> open_stacks_;
+  // Stacks by share id, for every thread of the process: libioth's stacks are process-wide and
+  // safe to use from several threads (vdestack serialises socket creation with a mutex).
+  static std::mutex registry_mutex_;
+  static std::unordered_map<uint32_t, struct ioth *> registry_;
+  static uint32_t last_id_;
   struct ioth *stack_ = nullptr;
+  uint32_t id_ = 0;
+  bool owner_ = true;
 
   int Delete() {
     if (stack_ == nullptr) return 0;
+    if (!owner_) {  // a borrowed stack: only let go of it
+      stack_ = nullptr;
+      return 0;
+    }
+    {
+      std::lock_guard<std::mutex> lock(registry_mutex_);
+      registry_.erase(id_);
+    }
     int rv = iothts_delstack(stack_);
     if (rv == 0) {
       stack_ = nullptr;
       open_stacks_.erase(this);
+    } else {
+      std::lock_guard<std::mutex> lock(registry_mutex_);
+      registry_[id_] = stack_;
     }
     return rv;
   }
@@ -184,7 +220,21 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
   struct ioth *Live(const Napi::CallbackInfo &info) {
     if (stack_ == nullptr)
       throw ArgError(info.Env(), false, "ERR_IOTH_STACK_CLOSED", "the stack is closed");
+    if (!owner_) {
+      std::lock_guard<std::mutex> lock(registry_mutex_);
+      auto found = registry_.find(id_);
+      if (found == registry_.end() || found->second != stack_) {
+        stack_ = nullptr;
+        throw ArgError(info.Env(), false, "ERR_IOTH_STACK_CLOSED", "the stack was closed by the thread that owns it");
+      }
+    }
     return stack_;
+  }
+
+  Napi::Value ShareId(const Napi::CallbackInfo &info) {
+    Args{info, "shareId"}.Count(0);
+    Live(info);
+    return Napi::Number::New(info.Env(), id_);
   }
 
   Napi::Value Close(const Napi::CallbackInfo &info) {
@@ -417,6 +467,9 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
 };
 
 thread_local std::unordered_set<NativeStack *> NativeStack::open_stacks_;
+std::mutex NativeStack::registry_mutex_;
+std::unordered_map<uint32_t, struct ioth *> NativeStack::registry_;
+uint32_t NativeStack::last_id_ = 0;
 
 Napi::Value PluginDir(const Napi::CallbackInfo &info) {
   Args{info, "pluginDir"}.Count(0);

@@ -1,7 +1,28 @@
 // The environment of `node --import iothts/register`: which stack to build, how to configure it.
+import { isMainThread } from 'node:worker_threads';
 import { applyConfig } from './config';
-import { override } from './override';
-import { Stack } from './stack';
+import * as path from 'node:path';
+import { override, overridingStack } from './override';
+import { preloadInWorkers } from './workers';
+import { Stack, StackShare } from './stack';
+
+/** Set by the hook for the threads and child processes of the process it overrides. */
+export const SHARED_VARIABLE = 'IOTHTS_SHARED_STACK';
+
+interface Shared {
+  pid: number;
+  share: StackShare;
+  settings: string;
+}
+
+function inherited(env: NodeJS.ProcessEnv): Shared | null {
+  try {
+    const value = JSON.parse(env[SHARED_VARIABLE] ?? 'null') as Shared | null;
+    return value && Number.isInteger(value.pid) && value.share ? value : null;
+  } catch {
+    return null;
+  }
+}
 
 /** What the variables mean when they are not set: a NAT to the host, like QEMU's user network. */
 export const DEFAULTS = {
@@ -21,10 +42,31 @@ export class EnvironmentError extends Error {
  * process with it. Every failure is an EnvironmentError naming the variable and its value.
  */
 export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
+  const current = overridingStack();
+  if (current) return current; // preloaded twice (--require, and by the Worker below)
+  if (isMainThread) preloadInWorkers(path.join(__dirname, '..', 'register.js'));
+  const parent = inherited(env);
+  // A worker thread uses the stack of its process: the same addresses, the same sockets.
+  if (!isMainThread && parent?.pid === process.pid) {
+    const stack = new Stack({ share: parent.share });
+    override(stack);
+    return stack;
+  }
   const plugin = env.IOTH_STACK ?? DEFAULTS.IOTH_STACK;
   const vnlText = env.IOTH_VNL ?? DEFAULTS.IOTH_VNL;
   // With a VNL of their own and no configuration, the links just come up (configure them yourself).
   const config = env.IOTH_CONFIG ?? (env.IOTH_VNL === undefined ? DEFAULTS.IOTH_CONFIG : 'eth');
+  const settings = JSON.stringify([plugin, vnlText, config]);
+  // A child process (fork, a cluster worker) of an overridden process, with its parent's settings:
+  // the same addresses on the same network would clash with the parent's. It gets a stack of its
+  // own with only lo; servers of cluster workers still work (the primary accepts on its stack and
+  // hands the connections over). Give a child its own IOTH_CONFIG to put it on the network.
+  if (parent && parent.pid !== process.pid && parent.settings === settings) {
+    const stack = new Stack(plugin);
+    stack.linkSetUpDown('lo', true);
+    override(stack);
+    return share(env, stack, settings);
+  }
   const vnls = vnlText.split(/\s+/).filter(Boolean);
   if (vnls.length === 0) throw new EnvironmentError('IOTH_VNL', vnlText, 'no VNL given (unset it for the default, slirp://)');
   let stack: Stack;
@@ -44,5 +86,10 @@ export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
     stack.close();
     throw new EnvironmentError('IOTH_CONFIG', config, (err as Error).message);
   }
+  return share(env, stack, settings);
+}
+
+function share(env: NodeJS.ProcessEnv, stack: Stack, settings: string): Stack {
+  env[SHARED_VARIABLE] = JSON.stringify({ pid: process.pid, share: stack.share(), settings } satisfies Shared);
   return stack;
 }

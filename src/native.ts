@@ -36,6 +36,7 @@ export interface NativeRoute {
 
 export interface NativeStack {
   close(): void;
+  shareId(): number;
   socket(domain: number, type: number, protocol: number): number;
   ifNameToIndex(name: string): number;
   linkSetUpDown(index: number, up: boolean): void;
@@ -53,7 +54,11 @@ export interface NativeStack {
 }
 
 export interface Native {
-  NativeStack: new (plugin: string, vnls: string[]) => NativeStack;
+  NativeStack: {
+    new (plugin: string, vnls: string[]): NativeStack;
+    /** Borrows a stack that a NativeStack of another thread of this process owns. */
+    new (shareId: number): NativeStack;
+  };
   pluginDir(): string;
   deleteAllStacks(): void;
   bindSocket(fd: number, family: 4 | 6, addr: Buffer, port: number, reuseAddr: boolean, v6Only: boolean): void;

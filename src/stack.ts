@@ -29,6 +29,16 @@ export interface StackOptions {
   pluginOptions?: string;
   /** One VNL or a list: one interface each (vde0, vde1, ...; "name:vnl" names it). */
   vnl?: string | readonly string[] | null;
+  /** Use, from a worker thread, the stack another thread created (its `share()`), instead. */
+  share?: StackShare;
+}
+
+/** What a worker thread needs to use a stack of another thread of the same process. */
+export interface StackShare {
+  id: number;
+  plugin: string;
+  pluginOptions: string;
+  vnls: string[];
 }
 
 export interface LinkInfo {
@@ -114,6 +124,8 @@ export class Stack implements Disposable {
   readonly pluginOptions: string;
   /** The VNLs, one interface each, in order. */
   readonly vnls: readonly string[];
+  /** False for a stack borrowed with `{ share }`: close() then lets go of it without deleting it. */
+  readonly owner: boolean;
   #native: NativeStack | null;
 
   /**
@@ -133,6 +145,22 @@ export class Stack implements Disposable {
       throw invalidArgType('plugin', 'of type string or an options object', plugin);
     }
 
+    if (options.share !== undefined) {
+      const share = options.share;
+      if (options.plugin !== undefined || options.vnl !== undefined || options.pluginOptions !== undefined) {
+        throw invalidArgValue('options', options, 'must hold either share or plugin/vnl, not both');
+      }
+      if (share === null || typeof share !== 'object' || !Number.isInteger(share.id)) {
+        throw invalidArgType('options.share', 'a StackShare from stack.share()', share);
+      }
+      this.plugin = String(share.plugin);
+      this.pluginOptions = String(share.pluginOptions ?? '');
+      this.vnls = Object.freeze([...(share.vnls ?? [])].map(String));
+      this.owner = false;
+      this.#native = new native.NativeStack(share.id);
+      return;
+    }
+    this.owner = true;
     let name = checkText('plugin', options.plugin ?? 'vdestack', 'libioth plugin name');
     let pluginOptions = options.pluginOptions;
     const comma = name.indexOf(',');
@@ -263,6 +291,7 @@ export class Stack implements Disposable {
   /**
    * Deletes the stack (ioth_delstack) and ends vdestack's helper process. Idempotent.
    * Sockets already open on it stay valid descriptors but reach no network any more.
+   * A borrowed stack (`{ share }`) is only let go of; its owner keeps it.
    */
   close(): void {
     if (this.#native === null) return;
@@ -272,6 +301,14 @@ export class Stack implements Disposable {
       throw withContext(err, `closing the ${this.plugin} stack`);
     }
     this.#native = null;
+  }
+
+  /**
+   * What `new Stack({ share })` needs to use this stack from a worker thread of this process (the
+   * value is structured-cloneable: pass it in workerData). Its sockets are this stack's sockets.
+   */
+  share(): StackShare {
+    return { id: this.#live('share').shareId(), plugin: this.plugin, pluginOptions: this.pluginOptions, vnls: [...this.vnls] };
   }
 
   [Symbol.dispose](): void {

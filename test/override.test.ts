@@ -155,3 +155,32 @@ test('override() refuses when host sockets are already open, and its undo puts n
   expect(stderr).toBe('');
   expect(JSON.parse(stdout)).toEqual({ refused: 'ERR_IOTH_OVERRIDE', overridden: 'connected', afterUndo: 'ECONNREFUSED' });
 });
+
+test('a worker thread uses the process\'s stack; cluster workers serve through the primary\'s', async () => {
+  const hub = path.join(dir, 'hub-threads');
+  const [cmd, args] = nodeArgs([path.join(fixtures, 'threads.mjs')]);
+  const app = spawn(cmd, args, { cwd: root, env: { ...process.env, IOTH_VNL: `hub://${hub}`, IOTH_CONFIG: 'eth,ip=10.0.0.1/24' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(app);
+  let out = '';
+  let err = '';
+  app.stderr!.on('data', (d) => { err += d; });
+  const ready = new Promise<void>((resolve, reject) => {
+    app.stdout!.on('data', (d) => { out += d; if (out.includes('ready')) resolve(); });
+    app.on('exit', (code) => reject(new Error(`app exited ${code}: ${err}`)));
+  });
+  await ready;
+  const ended = new Promise<void>((resolve) => app.on('exit', () => resolve()));
+  // A client of its own on the hub: 20 connections, then /done.
+  const client = `
+    const http = require('http');
+    const get = (p) => new Promise((resolve, reject) => http.get('http://10.0.0.1:8090' + p, (res) => { let b = ''; res.on('data', (d) => { b += d; }); res.on('end', () => resolve(b)); }).on('error', reject));
+    (async () => { for (let i = 0; i < 20; i++) await get('/'); await get('/done'); })();`;
+  const [ccmd, cargs] = nodeArgs(['-e', client]);
+  const result = await run(ccmd, cargs, { IOTH_VNL: `vde://${hub}`, IOTH_CONFIG: 'eth,ip=10.0.0.2/24' });
+  expect(result.stderr).toBe('');
+  await ended;
+  const report = JSON.parse(out.slice(out.indexOf('{')));
+  expect(report.fromThread).toBe('main saw ::ffff:10.0.0.1');
+  expect(report.workers).toBe(2);
+  expect(report.pids).toHaveLength(2); // both cluster workers answered
+}, 40000);
