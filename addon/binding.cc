@@ -165,9 +165,9 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
     for (auto &s : vnls) vnlv.push_back(s.c_str());
     vnlv.push_back(nullptr);
     errno = 0;
-    stack_ = iothts_newstack(plugin.c_str(), vnlv.data());
-    if (stack_ == nullptr)
+    if (iothts_newstack(&owned_, plugin.c_str(), vnlv.data()) < 0)
       throw ErrnoError(info.Env(), errno ? errno : EINVAL, "ioth_newstack");
+    stack_ = owned_.ioth;
     open_stacks_.insert(this);
     std::lock_guard<std::mutex> lock(registry_mutex_);
     id_ = ++last_id_;
@@ -193,6 +193,7 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
   static std::unordered_map<uint32_t, struct ioth *> registry_;
   static uint32_t last_id_;
   struct ioth *stack_ = nullptr;
+  struct iothts_stack owned_{};  // for the owner: the helper and taps to end with the stack
   uint32_t id_ = 0;
   bool owner_ = true;
 
@@ -206,7 +207,7 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
       std::lock_guard<std::mutex> lock(registry_mutex_);
       registry_.erase(id_);
     }
-    int rv = iothts_delstack(stack_);
+    int rv = iothts_delstack(&owned_);
     if (rv == 0) {
       stack_ = nullptr;
       open_stacks_.erase(this);

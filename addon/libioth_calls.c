@@ -1,4 +1,8 @@
 #define _GNU_SOURCE
+#include <dirent.h>
+#include <pthread.h>
+#include <time.h>
+#include <signal.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stddef.h>
@@ -9,16 +13,131 @@
 #include <sys/ioctl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <ioth.h>
 #include "libioth_calls.h"
 
-struct ioth *iothts_newstack(const char *plugin, const char **vnlv) {
-  return ioth_newstackv(plugin, vnlv);
+/* The children of the calling thread (clone() makes them children of the thread). */
+static int thread_children(int *pids, int max) {
+  char path[64], buf[4096];
+  snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int) gettid());
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  int count = 0;
+  if (n > 0) {
+    buf[n] = 0;
+    for (char *p = strtok(buf, " \n"); p && count < max; p = strtok(NULL, " \n"))
+      pids[count++] = atoi(p);
+  }
+  return count;
 }
 
-int iothts_delstack(struct ioth *stack) {
-  return ioth_delstack(stack);
+/* Open descriptors, as a bitmap over fd numbers below `max`. */
+static void open_fds(unsigned char *map, int max) {
+  memset(map, 0, max);
+  DIR *dir = opendir("/proc/self/fd");
+  if (dir == NULL)
+    return;
+  int self = dirfd(dir);
+  struct dirent *e;
+  while ((e = readdir(dir)) != NULL) {
+    int fd = atoi(e->d_name);
+    if (e->d_name[0] != '.' && fd >= 0 && fd < max && fd != self)
+      map[fd] = 1;
+  }
+  closedir(dir);
+}
+
+/* The helper's taps: /dev/net/tun descriptors (char 10:200) that appeared while the stack was
+ * made. (Other new descriptors, sockets in particular, may belong to other stacks' helpers.) */
+static int is_tap(const struct stat *st) {
+  return S_ISCHR(st->st_mode) && major(st->st_rdev) == 10 && minor(st->st_rdev) == 200;
+}
+
+#define MAX_TRACKED_FD 65536
+
+int iothts_newstack(struct iothts_stack *out, const char *plugin, const char **vnlv) {
+  int before[256], after[256];
+  memset(out, 0, sizeof(*out));
+  unsigned char *fds_before = malloc(2 * MAX_TRACKED_FD), *fds_after = fds_before + MAX_TRACKED_FD;
+  if (fds_before == NULL)
+    return errno = ENOMEM, -1;
+  int nbefore = thread_children(before, 256);
+  open_fds(fds_before, MAX_TRACKED_FD);
+  out->ioth = ioth_newstackv(plugin, vnlv);
+  if (out->ioth == NULL) {
+    int saved = errno;
+    free(fds_before);
+    return errno = saved, -1;
+  }
+  int nafter = thread_children(after, 256);
+  for (int i = 0; i < nafter && out->helper == 0; i++) {
+    int known = 0;
+    for (int j = 0; j < nbefore; j++)
+      known |= after[i] == before[j];
+    if (!known)
+      out->helper = after[i];
+  }
+  /* The helper opens its taps before it serves its first request: one socket round trip later,
+   * they are in the fd table. */
+  int fd = ioth_msocket(out->ioth, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0)
+    ioth_close(fd);
+  open_fds(fds_after, MAX_TRACKED_FD);
+  struct stat st;
+  for (int i = 0; i < MAX_TRACKED_FD && out->nfds < 64; i++) {
+    if (fds_after[i] && !fds_before[i] && fstat(i, &st) == 0 && is_tap(&st)) {
+      out->fds[out->nfds].fd = i;
+      out->fds[out->nfds].dev = st.st_dev;
+      out->fds[out->nfds].ino = st.st_ino;
+      out->nfds++;
+    }
+  }
+  free(fds_before);
+  return 0;
+}
+
+struct delstack_job {
+  struct ioth *ioth;
+  int rv, err;
+};
+
+static void *run_delstack(void *arg) {
+  struct delstack_job *job = arg;
+  job->rv = ioth_delstack(job->ioth);
+  job->err = errno;
+  return NULL;
+}
+
+int iothts_delstack(struct iothts_stack *stack) {
+  struct delstack_job job = {stack->ioth, -1, 0};
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, run_delstack, &job) != 0) {
+    run_delstack(&job);
+  } else {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 2;
+    if (pthread_timedjoin_np(thread, NULL, &deadline) != 0) {
+      /* The helper is stuck (see the header): end it, still our unreaped child, so the pid is
+       * its own; then close the taps it would have closed on its way out. */
+      if (stack->helper > 0)
+        kill(stack->helper, SIGKILL);
+      pthread_join(thread, NULL);
+      struct stat st;
+      for (int i = 0; i < stack->nfds; i++)
+        if (fstat(stack->fds[i].fd, &st) == 0 && st.st_dev == stack->fds[i].dev && st.st_ino == stack->fds[i].ino)
+          close(stack->fds[i].fd);
+    }
+  }
+  if (job.rv == 0)
+    stack->ioth = NULL;
+  errno = job.err;
+  return job.rv;
 }
 
 int iothts_socket(struct ioth *stack, int domain, int type, int protocol) {

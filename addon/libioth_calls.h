@@ -15,8 +15,22 @@ extern "C" {
 
 struct ioth;
 
-struct ioth *iothts_newstack(const char *plugin, const char **vnlv);
-int iothts_delstack(struct ioth *stack);
+/* A stack, with what iothts_delstack needs to end it if its helper gets stuck: the helper process
+ * vdestack clones (0 if none), and its taps in the fd table it shares with us, each with its
+ * inode, so that only those very files are closed. */
+struct iothts_stack {
+  struct ioth *ioth;
+  int helper;
+  int nfds;
+  struct { int fd; unsigned long dev, ino; } fds[64];
+};
+
+int iothts_newstack(struct iothts_stack *out, const char *plugin, const char **vnlv);
+/* ioth_delstack, bounded: vdestack's shutdown closes the VDE connection under a helper that may be
+ * blocked reading it (a hub's recv waits on epoll with no timeout, and the descriptor it waits on
+ * may already be another file), then waits for that helper, which could be forever. After 2 s the
+ * helper is killed and its taps closed; its end of the command pipe is then left open. */
+int iothts_delstack(struct iothts_stack *stack);
 
 /* A socket of the stack as a plain kernel fd owned by the caller (close it with close(2)): the fd
  * libioth returns is duplicated and released from libioth's table, so libuv can own the copy.

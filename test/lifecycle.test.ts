@@ -100,3 +100,40 @@ test('`using` closes the stack at the end of the block', () => {
   }
   expect(seen.closed).toBe(true);
 });
+
+test('closing a hub host while its clients talk returns at once, every time', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iothts-hubclose-'));
+  const fds = openFds();
+  try {
+    let slowest = 0;
+    for (let round = 0; round < 15; round++) {
+      const host = new Stack('vdestack', `hub://${dir}/hub${round}`);
+      const clients = [1, 2].map(() => new Stack('vdestack', `vde://${dir}/hub${round}`));
+      for (const [i, s] of [host, ...clients].entries()) {
+        s.linkSetUpDown('vde0', true);
+        s.ipAddrAdd(`10.0.0.${i + 1}`, 24, 'vde0');
+      }
+      // Traffic in flight towards the hub while it closes: broadcasts from both clients.
+      const senders = clients.map((c) => {
+        const u = c.dgram.createSocket('udp4');
+        u.bind(0, () => u.setBroadcast(true));
+        const timer = setInterval(() => u.send('x', 9, '10.0.0.255', () => {}), 1);
+        return () => { clearInterval(timer); u.close(); };
+      });
+      await new Promise((r) => setTimeout(r, 20));
+      const began = Date.now();
+      host.close(); // the hub goes first, its clients still sending
+      slowest = Math.max(slowest, Date.now() - began);
+      for (const stop of senders) stop();
+      for (const c of clients) c.close();
+    }
+    expect(slowest).toBeLessThan(1000);
+    // Known upstream leak, left as it is: the connections a hub-hosting helper accepts (two
+    // descriptors per client in the shared fd table) are closed by nobody when the hub closes.
+    expect(openFds() - fds).toBeLessThanOrEqual(15 * 2 * 2);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60000);
