@@ -31,42 +31,57 @@ export function boundSocket(stack: Stack, kind: 'tcp' | 'udp', address: string, 
   return fd;
 }
 
-interface TcpHandle {
+/** A libuv TCP or UDP handle of Node's tcp_wrap / udp_wrap bindings. */
+export interface UvHandle {
   fd: number;
   open(fd: number): number;
   [method: string]: unknown;
 }
 
-const adopted = new WeakSet<object>();
-
 /**
- * Makes a libuv TCP handle (fd not yet created) open a socket of `stack` of the right family at its
- * first bind or connect. libuv creates a handle's socket lazily, so the host never gets one.
+ * Opens a socket of `stack` into `handle` if the handle has none yet (libuv creates a handle's
+ * socket lazily, at its first bind/connect/listen/send). Returns a libuv status, as the handle's
+ * own methods do: 0, or a negative errno.
  */
-export function adoptTcpHandle(handle: unknown, stack: Stack): void {
-  const h = handle as TcpHandle | null;
-  if (!h || typeof h !== 'object' || adopted.has(h) || h.constructor?.name !== 'TCP') return;
-  adopted.add(h);
-  for (const [method, family] of [['bind', 4], ['connect', 4], ['bind6', 6], ['connect6', 6]] as const) {
-    const original = h[method] as ((...args: unknown[]) => number) | undefined;
+export function openStackSocket(handle: UvHandle, stack: Stack, family: 4 | 6, kind: 'tcp' | 'udp'): number {
+  if (handle.fd >= 0) return 0;
+  let fd: number;
+  try {
+    fd = stack.socketFd(family, kind);
+  } catch (err) {
+    const errno = (err as IothError).errno;
+    return typeof errno === 'number' ? errno : -22;
+  }
+  const rc = handle.open(fd);
+  if (rc !== 0) require('node:fs').closeSync(fd);
+  return rc;
+}
+
+/** Wraps the methods of `target` that may create the socket so that they open a stack one first. */
+export function wrapSocketMethods(target: Record<string, unknown>, methods: ReadonlyArray<readonly [string, 4 | 6]>,
+  stack: Stack, kind: 'tcp' | 'udp'): () => void {
+  const originals = methods.map(([name]) => [name, target[name]] as const);
+  for (const [name, family] of methods) {
+    const original = target[name];
     if (typeof original !== 'function') continue;
-    h[method] = function (this: TcpHandle, ...args: unknown[]): number {
-      if (this.fd < 0) {
-        let fd: number;
-        try {
-          fd = stack.socketFd(family, 'tcp');
-        } catch (err) {
-          return typeof (err as IothError).errno === 'number' ? (err as IothError).errno as number : -22;
-        }
-        const rc = this.open(fd);
-        if (rc !== 0) {
-          require('node:fs').closeSync(fd);
-          return rc;
-        }
-      }
-      return original.apply(this, args);
+    target[name] = function (this: UvHandle, ...args: unknown[]): unknown {
+      const rc = openStackSocket(this, stack, family, kind);
+      return rc !== 0 ? rc : original.apply(this, args);
     };
   }
+  return () => {
+    for (const [name, original] of originals) target[name] = original;
+  };
+}
+
+const adopted = new WeakSet<object>();
+
+/** Makes one TCP handle (no socket yet) open a socket of `stack` at its first bind or connect. */
+export function adoptTcpHandle(handle: unknown, stack: Stack): void {
+  const h = handle as UvHandle | null;
+  if (!h || typeof h !== 'object' || adopted.has(h) || h.constructor?.name !== 'TCP') return;
+  adopted.add(h);
+  wrapSocketMethods(h, [['bind', 4], ['connect', 4], ['bind6', 6], ['connect6', 6]], stack, 'tcp');
 }
 
 /**

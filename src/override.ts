@@ -12,22 +12,17 @@
 // C++ that cannot be redirected, so it is replaced, not redirected), then synced to ESM imports.
 import { syncBuiltinESMExports } from 'node:module';
 import { nodeError } from './args';
-import { IothError } from './errors';
+import { wrapSocketMethods } from './bind';
 import type { Stack } from './stack';
 
 // The module object itself (an `import * as` namespace would be a read-only copy of it).
 const dns = require('node:dns') as typeof import('node:dns');
 
-interface Handle {
-  fd: number;
-  open(fd: number): number;
-}
-type Method = (this: Handle, ...args: unknown[]) => unknown;
 interface Binding {
-  prototype: Record<string, Method>;
+  prototype: Record<string, unknown>;
 }
 
-// family 0: the socket's family comes from the handle (UDP: udp4/udp6 via the method used).
+// The socket family each method implies (a udp6 handle calls bind6/connect6/send6).
 const TCP_METHODS: Array<[string, 4 | 6]> = [['bind', 4], ['bind6', 6], ['connect', 4], ['connect6', 6], ['listen', 4]];
 const UDP_METHODS: Array<[string, 4 | 6]> = [['bind', 4], ['bind6', 6], ['connect', 4], ['connect6', 6], ['send', 4], ['send6', 6]];
 
@@ -41,34 +36,6 @@ function bindings(): { TCP: Binding; UDP: Binding } {
     throw nodeError('ERR_IOTH_OVERRIDE', `iothts cannot reach Node's socket handles (${(err as Error).message}); ` +
       'the override does not work under --experimental-permission');
   }
-}
-
-function patch(proto: Record<string, Method>, methods: Array<[string, 4 | 6]>, stack: Stack, kind: 'tcp' | 'udp'): () => void {
-  const originals = methods.map(([name]) => [name, proto[name]] as const);
-  for (const [name, family] of methods) {
-    const original = proto[name];
-    if (typeof original !== 'function') continue;
-    proto[name] = function (this: Handle, ...args: unknown[]) {
-      if (this.fd < 0) {
-        let fd: number;
-        try {
-          fd = stack.socketFd(family, kind);
-        } catch (err) {
-          const errno = (err as IothError).errno;
-          return typeof errno === 'number' ? errno : -22; // a libuv status, as the original returns
-        }
-        const rc = this.open(fd);
-        if (rc !== 0) {
-          require('node:fs').closeSync(fd);
-          return rc;
-        }
-      }
-      return original.apply(this, args);
-    };
-  }
-  return () => {
-    for (const [name, original] of originals) proto[name] = original;
-  };
 }
 
 const DNS_FUNCTIONS = ['lookup', 'lookupService', 'resolve', 'resolve4', 'resolve6', 'resolveAny', 'resolveCaa',
@@ -124,7 +91,7 @@ export function override(stack: Stack): () => void {
       'the override must come first (node --import iothts/register, or override() before any networking)');
   }
   const { TCP, UDP } = bindings();
-  const undo = [patch(TCP.prototype, TCP_METHODS, stack, 'tcp'), patch(UDP.prototype, UDP_METHODS, stack, 'udp'), replaceDns(stack)];
+  const undo = [wrapSocketMethods(TCP.prototype, TCP_METHODS, stack, 'tcp'), wrapSocketMethods(UDP.prototype, UDP_METHODS, stack, 'udp'), replaceDns(stack)];
   const restore = (): void => {
     if (active?.restore !== restore) return;
     for (const u of undo.reverse()) u();
