@@ -1,0 +1,49 @@
+// The examples, run as a user runs them, against real peers: the echo pair over vxvde (in this
+// run's private netns), curl from the host side through the gateway, and the identities.
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { assertPrivateNetns, vxvdeGroup } from './helpers/netns';
+
+beforeAll(assertPrivateNetns);
+
+const root = path.resolve(__dirname, '..');
+const example = (name: string) => path.join(root, 'dist', 'examples', `${name}.js`);
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGTERM');
+});
+
+function start(name: string, args: string[], readyText: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [example(name), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => { out += d; if (out.includes(readyText)) resolve(child); });
+    child.on('exit', (code) => reject(new Error(`${name} exited ${code}: ${out}`)));
+  });
+}
+
+test('echo_client and echo_server over vxvde', async () => {
+  const vnl = vxvdeGroup();
+  await start('echo_server', [vnl], 'listening on 10.0.0.1:5000');
+  const client = spawn(process.execPath, [example('echo_client'), vnl], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  children.push(client);
+  let out = '';
+  client.stdout!.on('data', (d) => { out += d; });
+  const exited = new Promise<number | null>((resolve) => client.on('exit', resolve));
+  client.stdin!.write('hello\n');
+  client.stdin!.end('over vxvde\n');
+  expect(await exited).toBe(0);
+  expect(out).toBe('hello\nover vxvde\n');
+});
+
+test('gateway: curl on the host side reaches a service that exists only on the virtual network', async () => {
+  await start('gateway', ['18080'], 'forwarding 127.0.0.1:18080');
+  const body = execFileSync('curl', ['-s', '-m', '10', 'http://127.0.0.1:18080/from-host'], { encoding: 'utf8' });
+  expect(body).toBe('virtual service at 10.0.0.1 answering /from-host for 10.0.0.254\n');
+});
+
+test('identities: three stacks, each answering on its own address', () => {
+  const out = execFileSync(process.execPath, [example('identities')], { cwd: root, encoding: 'utf8', timeout: 20000 });
+  expect(out.trim().split('\n')).toEqual(['alice', 'bob', 'carol'].map((n, i) => `I am ${n} at 10.0.0.${i + 1}, you are ::ffff:10.0.0.100`));
+});
