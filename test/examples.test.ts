@@ -2,7 +2,10 @@
 // run's private netns), curl from the host side through the gateway, and the identities.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as path from 'node:path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { assertPrivateNetns, vxvdeGroup } from './helpers/netns';
+import { curlUnderVdens } from './helpers/vdens';
 
 beforeAll(assertPrivateNetns);
 
@@ -46,4 +49,45 @@ test('gateway: curl on the host side reaches a service that exists only on the v
 test('identities: three stacks, each answering on its own address', () => {
   const out = execFileSync(process.execPath, [example('identities')], { cwd: root, encoding: 'utf8', timeout: 20000 });
   expect(out.trim().split('\n')).toEqual(['alice', 'bob', 'carol'].map((n, i) => `I am ${n} at 10.0.0.${i + 1}, you are ::ffff:10.0.0.100`));
+});
+
+test('udp_echo_client and udp_echo_server over vxvde', async () => {
+  const vnl = vxvdeGroup();
+  await start('udp_echo_server', [vnl], 'udp echo server on 10.0.0.1:5000');
+  const client = spawn(process.execPath, [example('udp_echo_client'), vnl], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  children.push(client);
+  let out = '';
+  client.stdout!.on('data', (d) => { out += d; });
+  const exited = new Promise<number | null>((resolve) => client.on('exit', resolve));
+  client.stdin!.write('one\n');
+  await new Promise((r) => setTimeout(r, 100)); // datagrams: one at a time keeps the order
+  client.stdin!.end('two\n');
+  expect(await exited).toBe(0);
+  expect(out).toBe('one\ntwo\n');
+});
+
+test('vhttp: curl under vdens fetches a file from Node\'s http server moved onto a stack with override()', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iothts-vhttp-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'hello.txt'), 'a file served over vxvde\n');
+    const vnl = vxvdeGroup();
+    await start('vhttp', [vnl, dir], 'serving');
+    expect(await curlUnderVdens(vnl, '10.0.0.2', 'http://10.0.0.1:8000/hello.txt', children)).toBe('a file served over vxvde\n');
+    expect(await curlUnderVdens(vnl, '10.0.0.3', 'http://10.0.0.1:8000/../../etc/passwd', children)).not.toContain('root:');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('express: the unmodified app under the launcher, curl under vdens as the client', async () => {
+  const vnl = vxvdeGroup();
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'iothts.js'), '--vnl', vnl, '--config', 'eth,ip=10.0.0.1/24',
+    path.join(root, 'examples', 'express.mjs')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d) => { if (String(d).includes('listening')) resolve(); });
+    child.on('exit', (code) => reject(new Error(`express exited ${code}`)));
+  });
+  expect(JSON.parse(await curlUnderVdens(vnl, '10.0.0.2', 'http://10.0.0.1:3000/hello/you', children)))
+    .toEqual({ hello: 'you', from: '::ffff:10.0.0.2' });
 });
