@@ -91,3 +91,9 @@ test('express: the unmodified app under the launcher, curl under vdens as the cl
   expect(JSON.parse(await curlUnderVdens(vnl, '10.0.0.2', 'http://10.0.0.1:3000/hello/you', children)))
     .toEqual({ hello: 'you', from: '::ffff:10.0.0.2' });
 });
+
+test('the demo (npm run demo) passes, and says what it checked', () => {
+  const out = execFileSync(process.execPath, [example('demo')], { cwd: root, encoding: 'utf8', timeout: 20000 });
+  expect(out).toContain('the server saw the client as 10.0.0.2');
+  expect(out.trim().split('\n').pop()).toBe('Demo passed.');
+});
