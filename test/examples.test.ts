@@ -26,18 +26,25 @@ function start(name: string, args: string[], readyText: string): Promise<ChildPr
   });
 }
 
-test('echo_client and echo_server over vxvde', async () => {
-  const vnl = vxvdeGroup();
-  await start('echo_server', [vnl], 'listening on 10.0.0.1:5000');
-  const client = spawn(process.execPath, [example('echo_client'), vnl], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+/** Runs an interactive client example, typing `lines` (with a pause between them); its output and status. */
+async function typeInto(name: string, vnl: string, lines: string[]): Promise<{ status: number | null; out: string }> {
+  const client = spawn(process.execPath, [example(name), vnl], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(client);
   let out = '';
   client.stdout!.on('data', (d) => { out += d; });
   const exited = new Promise<number | null>((resolve) => client.on('exit', resolve));
-  client.stdin!.write('hello\n');
-  client.stdin!.end('over vxvde\n');
-  expect(await exited).toBe(0);
-  expect(out).toBe('hello\nover vxvde\n');
+  for (const line of lines) {
+    client.stdin!.write(`${line}\n`);
+    await new Promise((r) => setTimeout(r, 100)); // one at a time: datagrams keep their order
+  }
+  client.stdin!.end();
+  return { status: await exited, out };
+}
+
+test('echo_client and echo_server over vxvde', async () => {
+  const vnl = vxvdeGroup();
+  await start('echo_server', [vnl], 'listening on 10.0.0.1:5000');
+  expect(await typeInto('echo_client', vnl, ['hello', 'over vxvde'])).toEqual({ status: 0, out: 'hello\nover vxvde\n' });
 });
 
 test('gateway: curl on the host side reaches a service that exists only on the virtual network', async () => {
@@ -54,16 +61,7 @@ test('identities: three stacks, each answering on its own address', () => {
 test('udp_echo_client and udp_echo_server over vxvde', async () => {
   const vnl = vxvdeGroup();
   await start('udp_echo_server', [vnl], 'udp echo server on 10.0.0.1:5000');
-  const client = spawn(process.execPath, [example('udp_echo_client'), vnl], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-  children.push(client);
-  let out = '';
-  client.stdout!.on('data', (d) => { out += d; });
-  const exited = new Promise<number | null>((resolve) => client.on('exit', resolve));
-  client.stdin!.write('one\n');
-  await new Promise((r) => setTimeout(r, 100)); // datagrams: one at a time keeps the order
-  client.stdin!.end('two\n');
-  expect(await exited).toBe(0);
-  expect(out).toBe('one\ntwo\n');
+  expect(await typeInto('udp_echo_client', vnl, ['one', 'two'])).toEqual({ status: 0, out: 'one\ntwo\n' });
 });
 
 test('vhttp: curl under vdens fetches a file from Node\'s http server moved onto a stack with override()', async () => {
