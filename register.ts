@@ -6,7 +6,9 @@ import { EnvironmentError, stackFromEnvironment } from './src/environment';
 try {
   stackFromEnvironment(process.env);
 } catch (err) {
-  const reason = err instanceof EnvironmentError ? err.message : (err as Error).stack;
+  // Ours (a variable, or the override's ERR_IOTH_* refusal) in one line; anything else in full.
+  const e = err as NodeJS.ErrnoException;
+  const reason = err instanceof EnvironmentError || e.code?.startsWith('ERR_IOTH') ? e.message : e.stack;
   process.stderr.write(`iothts/register: ${reason}\n`);
   process.exit(1);
 }

@@ -60,16 +60,23 @@ export function applyConfig(stack: Stack, config: string): ConfigResult {
     const value = eq < 0 ? undefined : token.slice(eq + 1);
     if (!KEYS.has(key)) throw bad(token, `unknown key '${key}' (known: ${[...KEYS].join(', ')})`);
     if ((key === 'eth') !== (value === undefined)) throw bad(token, key === 'eth' ? 'takes no value' : 'needs a value');
-    return { token, key, value: value ?? '' };
+    // Every value is checked before anything is applied: a bad item leaves the stack untouched.
+    const v = value ?? '';
+    if (key === 'ifindex' && !/^\d+$/.test(v)) throw bad(token, 'must be an interface index');
+    if (key === 'mtu' && !/^\d+$/.test(v)) throw bad(token, 'must be a number');
+    if (key === 'ip') {
+      const [address, len, extra] = v.split('/');
+      if (!isIP(address) || extra !== undefined || (len !== undefined && !/^\d{1,3}$/.test(len))) throw bad(token, 'must be an address with an optional /prefix');
+    }
+    if ((key === 'gw' || key === 'dns') && !isIP(v)) throw bad(token, 'must be an IPv4 or IPv6 address');
+    if (key === 'domain' && !/^[A-Za-z0-9_.-]+$/.test(v)) throw bad(token, 'must be a domain name');
+    return { token, key, value: v };
   });
   const result: ConfigResult = { iface: 'vde0', up: false, addresses: [], gateways: [], dns: [], domains: [] };
   let ifindex = 0;
-  for (const { token, key, value } of items) {
+  for (const { key, value } of items) {
     if (key === 'iface') result.iface = value;
-    if (key === 'ifindex') {
-      if (!/^\d+$/.test(value)) throw bad(token, 'must be an interface index');
-      ifindex = Number(value);
-    }
+    if (key === 'ifindex') ifindex = Number(value);
   }
   const at = (token: string, fn: () => void) => {
     try {
@@ -83,13 +90,12 @@ export function applyConfig(stack: Stack, config: string): ConfigResult {
   let index = 0;
   at(ifindex ? `ifindex=${ifindex}` : `iface=${result.iface}`, () => {
     index = ifindex || stack.ifNameToIndex(result.iface);
-    result.iface = stack.ifIndexToName(index);
+    if (ifindex) result.iface = stack.ifIndexToName(index);
   });
   // Order as iothconf: link settings, link up, addresses, routes; DNS last.
   for (const { token, key, value } of items) {
     if (key === 'mac' || key === 'macaddr') at(token, () => { stack.linkSetAddr(index, value); result.mac = stack.linkGetAddr(index); });
     if (key === 'mtu') {
-      if (!/^\d+$/.test(value)) throw bad(token, 'must be a number');
       at(token, () => stack.linkSetMtu(index, Number(value)));
       result.mtu = Number(value);
     }
@@ -98,28 +104,19 @@ export function applyConfig(stack: Stack, config: string): ConfigResult {
     stack.linkSetUpDown(index, true);
     result.up = true;
   }
-  for (const { token, key, value } of items.filter((i) => i.key === 'ip')) {
-    const [address, len, extra] = value.split('/');
-    const family = isIP(address);
-    if (!family || extra !== undefined || (len !== undefined && !/^\d{1,3}$/.test(len))) throw bad(token, 'must be an address with an optional /prefix');
-    const prefix = len === undefined ? (family === 4 ? 24 : 64) : Number(len); // iothconf's defaults
+  for (const { token, value } of items.filter((i) => i.key === 'ip')) {
+    const [address, len] = value.split('/');
+    const prefix = len === undefined ? (isIP(address) === 4 ? 24 : 64) : Number(len); // iothconf's defaults
     at(token, () => stack.ipAddrAdd(address, prefix, index));
     result.addresses.push(`${address}/${prefix}`);
   }
-  for (const { token, key, value } of items.filter((i) => i.key === 'gw')) {
-    if (!isIP(value)) throw bad(token, 'must be an IPv4 or IPv6 address');
+  for (const { token, value } of items.filter((i) => i.key === 'gw')) {
     at(token, () => stack.ipRouteAdd(value));
     result.gateways.push(value);
   }
-  for (const { token, key, value } of items) {
-    if (key === 'dns') {
-      if (!isIP(value)) throw bad(token, 'must be an IPv4 or IPv6 address');
-      result.dns.push(value);
-    }
-    if (key === 'domain') {
-      if (!/^[A-Za-z0-9_.-]+$/.test(value)) throw bad(token, 'must be a domain name');
-      result.domains.push(value);
-    }
+  for (const { key, value } of items) {
+    if (key === 'dns') result.dns.push(value);
+    if (key === 'domain') result.domains.push(value);
   }
   if (result.dns.length) stack.dns.setServers([...stack.dns.getServers(), ...result.dns]);
   if (result.domains.length) stack.dns.setSearch([...stack.dns.getSearch(), ...result.domains]);

@@ -81,10 +81,15 @@ export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
   try {
     stack.linkSetUpDown('lo', true);
     if (config.trim()) applyConfig(stack, config);
-    override(stack);
   } catch (err) {
     stack.close();
     throw new EnvironmentError('IOTH_CONFIG', config, (err as Error).message);
+  }
+  try {
+    override(stack); // its refusal is about the process, not about a variable
+  } catch (err) {
+    stack.close();
+    throw err;
   }
   return share(env, stack, settings);
 }

@@ -169,3 +169,18 @@ test('several VNLs give one interface each; "name:vnl" names it', () => {
     multi.close();
   }
 });
+
+test('stack.config applies iothconf-style strings, and a bad item leaves the stack untouched', () => {
+  expect(() => stack.config('eth,ip=10.0.0.1/24,dns=not-an-address')).toThrow(expect.objectContaining({
+    code: 'ERR_IOTH_CONFIG', message: expect.stringMatching(/'dns=not-an-address'/),
+  }));
+  expect(stack.links()[1].up).toBe(false);
+  expect(stack.interfaces().vde0).toBeUndefined();
+  expect(stack.config("eth;ip=10.0.0.1 ip='fd00::1/64' mtu=1400,mac=02:00:00:00:00:09,gw=10.0.0.254,dns=10.0.0.53,domain=test")).toEqual({
+    iface: 'vde0', up: true, addresses: ['10.0.0.1/24', 'fd00::1/64'], gateways: ['10.0.0.254'], dns: ['10.0.0.53'],
+    domains: ['test'], mac: '02:00:00:00:00:09', mtu: 1400,
+  });
+  expect(stack.links()[1]).toMatchObject({ up: true, mtu: 1400, mac: '02:00:00:00:00:09' });
+  expect(stack.dns.getServers()).toEqual(['10.0.0.53']);
+  expect(stack.dns.getSearch()).toEqual(['test']);
+});
