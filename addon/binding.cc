@@ -10,12 +10,14 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -516,6 +518,126 @@ Napi::Value BindSocket(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// The descriptor of argument i, which must be a socket (a stack's kernel socket from socketFd).
+int SocketArg(const Args &a, size_t i, const char *syscall) {
+  int fd = static_cast<int>(a.Uint(i, 0, 0x7fffffff));
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+    throw ErrnoError(a.info.Env(), errno ? errno : ENOTSOCK, syscall);
+  return fd;
+}
+
+// setSocketOption(fd, name, value): the few options the configuration protocols (DHCP, router
+// solicitation) need and Node's dgram cannot set: "bindtodevice" (interface name), "broadcast"
+// (boolean), "multicast_hops6" (0-255), "multicast_if6" (interface index).
+Napi::Value SetSocketOption(const Napi::CallbackInfo &info) {
+  Args a{info, "setSocketOption"};
+  a.Count(3);
+  int fd = SocketArg(a, 0, "setsockopt");
+  std::string name = a.String(1, 32);
+  int rv;
+  if (name == "bindtodevice") {
+    std::string dev = a.String(2, kMaxIfname);
+    rv = setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev.c_str(), dev.size() + 1);
+  } else {
+    int value, level, opt;
+    if (name == "broadcast") {
+      value = a.Bool(2) ? 1 : 0, level = SOL_SOCKET, opt = SO_BROADCAST;
+    } else if (name == "multicast_hops6") {
+      value = static_cast<int>(a.Uint(2, 0, 255)), level = IPPROTO_IPV6, opt = IPV6_MULTICAST_HOPS;
+    } else if (name == "multicast_if6") {
+      value = static_cast<int>(a.Uint(2, 0, kMaxIfindex)), level = IPPROTO_IPV6, opt = IPV6_MULTICAST_IF;
+    } else {
+      throw ArgError(info.Env(), false, "ERR_INVALID_ARG_VALUE",
+          "setSocketOption: argument 1 must be bindtodevice, broadcast, multicast_hops6 or multicast_if6");
+    }
+    rv = setsockopt(fd, level, opt, &value, sizeof(value));
+  }
+  if (rv < 0) throw ErrnoError(info.Env(), errno, "setsockopt");
+  return info.Env().Undefined();
+}
+
+// sendTo(fd, data: Buffer, family 4|6, addr: Buffer, port, scopeId): one datagram, blocking.
+Napi::Value SendTo(const Napi::CallbackInfo &info) {
+  Args a{info, "sendTo"};
+  a.Count(6);
+  int fd = SocketArg(a, 0, "sendto");
+  if (!info[1].IsBuffer())
+    throw ArgError(info.Env(), false, "ERR_INVALID_ARG_TYPE", a.Where(1) + " must be a Buffer");
+  auto data = info[1].As<Napi::Buffer<uint8_t>>();
+  if (data.Length() > 65507)
+    throw ArgError(info.Env(), true, "ERR_OUT_OF_RANGE", a.Where(1) + " must be at most 65507 bytes");
+  int family = a.Family(2);
+  std::vector<uint8_t> addr = a.Bytes(3, a.AddrLen(family));
+  uint16_t port = static_cast<uint16_t>(a.Uint(4, 0, 65535));
+  uint32_t scope = a.Uint(5, 0, kMaxIfindex);
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (family == AF_INET6) {
+    auto *sa = reinterpret_cast<sockaddr_in6 *>(&ss);
+    sa->sin6_family = AF_INET6;
+    sa->sin6_port = htons(port);
+    sa->sin6_scope_id = scope;
+    memcpy(&sa->sin6_addr, addr.data(), 16);
+    len = sizeof(*sa);
+  } else {
+    auto *sa = reinterpret_cast<sockaddr_in *>(&ss);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons(port);
+    memcpy(&sa->sin_addr, addr.data(), 4);
+    len = sizeof(*sa);
+  }
+  ssize_t n;
+  do n = sendto(fd, data.Data(), data.Length(), 0, reinterpret_cast<sockaddr *>(&ss), len);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) throw ErrnoError(info.Env(), errno, "sendto");
+  return Napi::Number::New(info.Env(), static_cast<double>(n));
+}
+
+// recvFrom(fd, timeoutMs) -> { data, family, address: Buffer, port } | null on timeout. Blocks the
+// calling thread at most timeoutMs (0 to 60000): the synchronous configuration path uses it.
+Napi::Value RecvFrom(const Napi::CallbackInfo &info) {
+  Args a{info, "recvFrom"};
+  a.Count(2);
+  int fd = SocketArg(a, 0, "recvfrom");
+  int timeout = static_cast<int>(a.Uint(1, 0, 60000));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+  std::vector<uint8_t> buf(65536);
+  sockaddr_storage ss{};
+  socklen_t len;
+  ssize_t n;
+  for (;;) {
+    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now()).count());
+    pollfd p{fd, POLLIN, 0};
+    int ready = poll(&p, 1, left < 0 ? 0 : left);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) throw ErrnoError(info.Env(), errno, "poll");
+    if (ready == 0) return info.Env().Null();
+    len = sizeof(ss);
+    n = recvfrom(fd, buf.data(), buf.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr *>(&ss), &len);
+    if (n >= 0) break;
+    if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) throw ErrnoError(info.Env(), errno, "recvfrom");
+  }
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("data", Napi::Buffer<uint8_t>::Copy(env, buf.data(), static_cast<size_t>(n)));
+  if (ss.ss_family == AF_INET6) {
+    auto *sa = reinterpret_cast<sockaddr_in6 *>(&ss);
+    out.Set("family", Napi::Number::New(env, 6));
+    out.Set("address", Napi::Buffer<uint8_t>::Copy(env, sa->sin6_addr.s6_addr, 16));
+    out.Set("port", Napi::Number::New(env, ntohs(sa->sin6_port)));
+    out.Set("scopeId", Napi::Number::New(env, sa->sin6_scope_id));
+  } else {
+    auto *sa = reinterpret_cast<sockaddr_in *>(&ss);
+    out.Set("family", Napi::Number::New(env, 4));
+    out.Set("address", Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t *>(&sa->sin_addr), 4));
+    out.Set("port", Napi::Number::New(env, ntohs(sa->sin_port)));
+    out.Set("scopeId", Napi::Number::New(env, 0));
+  }
+  return out;
+}
+
 Napi::Value DeleteAllStacks(const Napi::CallbackInfo &info) {
   Args{info, "deleteAllStacks"}.Count(0);
   NativeStack::DeleteAll(nullptr);
@@ -526,6 +648,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeStack", NativeStack::Init(env));
   exports.Set("pluginDir", Napi::Function::New<PluginDir>(env, "pluginDir"));
   exports.Set("bindSocket", Napi::Function::New<BindSocket>(env, "bindSocket"));
+  exports.Set("setSocketOption", Napi::Function::New<SetSocketOption>(env, "setSocketOption"));
+  exports.Set("sendTo", Napi::Function::New<SendTo>(env, "sendTo"));
+  exports.Set("recvFrom", Napi::Function::New<RecvFrom>(env, "recvFrom"));
   exports.Set("deleteAllStacks", Napi::Function::New<DeleteAllStacks>(env, "deleteAllStacks"));
   Napi::Object constants = Napi::Object::New(env);
   constants.Set("AF_INET", Napi::Number::New(env, AF_INET));

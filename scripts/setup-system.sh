@@ -25,7 +25,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Build tools, libioth's headers' needs, VDE tools and plugins, and what the tests use.
 packages=(
   build-essential cmake pkg-config git ca-certificates curl openssl iproute2 util-linux procps
-  nlinline-dev libvdeplug-dev vdeplug libvdeplug-slirp vdens vde2
+  nlinline-dev libvdeplug-dev vdeplug libvdeplug-slirp vdens vde2 dnsmasq-base
   libfduserdata0 libmhash2
 )
 [ "$codename" = trixie ] && packages+=(libioth0 libioth-dev)

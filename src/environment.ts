@@ -1,6 +1,6 @@
 // The environment of `node --import iothts/register`: which stack to build, how to configure it.
 import { isMainThread } from 'node:worker_threads';
-import { applyConfig } from './config';
+import { applyConfig, parseConfig, splitStackConfig } from './config';
 import * as path from 'node:path';
 import { override, overridingStack } from './override';
 import { preloadInWorkers } from './workers';
@@ -52,16 +52,30 @@ export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
     override(stack);
     return stack;
   }
-  const plugin = env.IOTH_STACK ?? DEFAULTS.IOTH_STACK;
-  const vnlText = env.IOTH_VNL ?? DEFAULTS.IOTH_VNL;
+  // IOTH_CONFIG may also name the stack and its network, as ioth_newstackc's one string does.
+  let inConfig: ReturnType<typeof splitStackConfig> = { rest: env.IOTH_CONFIG ?? '' };
+  try {
+    if (env.IOTH_CONFIG !== undefined) inConfig = splitStackConfig(env.IOTH_CONFIG);
+  } catch (err) {
+    throw new EnvironmentError('IOTH_CONFIG', env.IOTH_CONFIG!, (err as Error).message);
+  }
+  for (const [key, variable] of [['plugin', 'IOTH_STACK'], ['vnl', 'IOTH_VNL']] as const) {
+    if (inConfig[key] !== undefined && env[variable] !== undefined) {
+      throw new EnvironmentError('IOTH_CONFIG', env.IOTH_CONFIG!, `its ${key === 'plugin' ? 'stack' : 'vnl'}= contradicts ${variable}: set one of them`);
+    }
+  }
+  const plugin = inConfig.plugin ?? env.IOTH_STACK ?? DEFAULTS.IOTH_STACK;
+  const vnlText = inConfig.vnl ?? env.IOTH_VNL ?? DEFAULTS.IOTH_VNL;
+  const ownVnl = env.IOTH_VNL !== undefined || inConfig.vnl !== undefined;
   // With a VNL of their own and no configuration, the links just come up (configure them yourself).
-  const config = env.IOTH_CONFIG ?? (env.IOTH_VNL === undefined ? DEFAULTS.IOTH_CONFIG : 'eth');
+  const config = env.IOTH_CONFIG !== undefined ? inConfig.rest : ownVnl ? 'eth' : DEFAULTS.IOTH_CONFIG;
   const settings = JSON.stringify([plugin, vnlText, config]);
   // A child process (fork, a cluster worker) of an overridden process, with its parent's settings:
-  // the same addresses on the same network would clash with the parent's. It gets a stack of its
-  // own with only lo; servers of cluster workers still work (the primary accepts on its stack and
-  // hands the connections over). Give a child its own IOTH_CONFIG to put it on the network.
-  if (parent && parent.pid !== process.pid && parent.settings === settings) {
+  // a fixed identity (static addresses, mac=, fqdn=) on the same network would clash with the
+  // parent's, so the child gets a stack of its own with only lo; servers of cluster workers still
+  // work (the primary accepts on its stack and hands the connections over). Give a child its own
+  // IOTH_CONFIG to put it on the network; with DHCP alone it gets its own lease anyway.
+  if (parent && parent.pid !== process.pid && parent.settings === settings && fixedIdentity(config)) {
     const stack = new Stack(plugin);
     stack.linkSetUpDown('lo', true);
     override(stack);
@@ -92,6 +106,11 @@ export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
     throw err;
   }
   return share(env, stack, settings);
+}
+
+function fixedIdentity(config: string): boolean {
+  const plan = parseConfig(config, false);
+  return plan.add.ip.length > 0 || plan.mac !== undefined || plan.fqdn !== undefined;
 }
 
 function share(env: NodeJS.ProcessEnv, stack: Stack, settings: string): Stack {

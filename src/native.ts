@@ -62,6 +62,11 @@ export interface Native {
   pluginDir(): string;
   deleteAllStacks(): void;
   bindSocket(fd: number, family: 4 | 6, addr: Buffer, port: number, reuseAddr: boolean, v6Only: boolean): void;
+  setSocketOption(fd: number, name: 'bindtodevice', value: string): void;
+  setSocketOption(fd: number, name: 'broadcast', value: boolean): void;
+  setSocketOption(fd: number, name: 'multicast_hops6' | 'multicast_if6', value: number): void;
+  sendTo(fd: number, data: Buffer, family: 4 | 6, addr: Buffer, port: number, scopeId: number): number;
+  recvFrom(fd: number, timeoutMs: number): { data: Buffer; family: 4 | 6; address: Buffer; port: number; scopeId: number } | null;
   constants: {
     AF_INET: number; AF_INET6: number; AF_PACKET: number; AF_NETLINK: number;
     SOCK_STREAM: number; SOCK_DGRAM: number; SOCK_RAW: number; SOCK_NONBLOCK: number;

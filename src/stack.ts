@@ -16,7 +16,7 @@ import type * as http from 'node:http';
 import type * as https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { createDns, StackDns } from './dns';
-import { applyConfig, ConfigResult } from './config';
+import { applyConfig, applyConfigAsync, ConfigResult, releaseAll, resolvConf, splitStackConfig } from './config';
 import { describePluginDirs, installedPlugins } from './plugins';
 
 /** An interface: its index (as libioth takes it) or its name ("vde0"). */
@@ -66,12 +66,15 @@ export interface RouteInfo {
   interface: string | null;
   metric: number | null;
   scope: 'universe' | 'site' | 'link' | 'host' | 'nowhere';
+  /** Who made the route: "kernel", "boot" (ipRouteAdd), "static", "ra" (router advertisement), "dhcp", or the number. */
+  protocol: string;
 }
 
 export type SocketFamily = 4 | 6 | 'IPv4' | 'IPv6';
-export type SocketKind = 'tcp' | 'udp' | 'stream' | 'dgram';
+export type SocketKind = 'tcp' | 'udp' | 'stream' | 'dgram' | 'raw';
 
 const SCOPES: Record<number, RouteInfo['scope']> = { 0: 'universe', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' };
+const ROUTE_PROTOCOLS: Record<number, string> = { 2: 'kernel', 3: 'boot', 4: 'static', 9: 'ra', 16: 'dhcp' };
 const RT_TABLE_MAIN = 254;
 const MAX_IFINDEX = 0x7fffffff;
 
@@ -275,12 +278,67 @@ export class Stack implements Disposable {
   }
 
   /**
-   * Applies an iothconf-style configuration string to the stack:
-   * `stack.config('eth,ip=10.0.0.1/24,gw=10.0.0.254,dns=10.0.0.53,domain=test')`. Keys: iface=,
-   * ifindex=, eth, ip= (repeatable; /24 and /64 by default), gw=, dns=, domain=, mac=, mtu=.
+   * Applies a configuration string in iothconf's language and returns what the interface now holds:
+   * `stack.config('eth,ip=10.0.0.1/24,gw=10.0.0.254,dns=10.0.0.53')`, `stack.config('eth,dhcp')`,
+   * `stack.config('auto,fqdn=host.example.org')`. Keys: iface=, ifindex=, eth, ip=, gw=, dns=,
+   * domain=, mac=, mtu=, fqdn=, dhcp, dhcp6, rd, slaac, auto, auto4, auto6, debug, and the undo
+   * forms -ip=, -gw=, -dns=, -domain=, -static, -eth, -dhcp, -dhcp6, -rd, -auto4, -auto6, -all.
+   * Blocks while DHCP and router discovery wait for answers (a few seconds at most), as ioth_config
+   * does; configAsync() is the same without blocking. Leases are renewed while the stack lives and
+   * released by close().
    */
   config(config: string): ConfigResult {
+    this.#live('configure the stack');
     return applyConfig(this, config);
+  }
+
+  /** config() without blocking the thread: the protocols wait with timers. */
+  configAsync(config: string): Promise<ConfigResult> {
+    try {
+      this.#live('configure the stack');
+      return applyConfigAsync(this, config);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * A stack made and configured from one string, as ioth_newstackc does:
+   * `Stack.fromConfig('stack=vdestack,vnl=slirp://,eth,dhcp')`. stack= defaults to vdestack; no
+   * vnl= gives a stack with no interface but lo. If the configuration fails, the stack is closed.
+   */
+  static fromConfig(config: string): Stack {
+    const { plugin, vnl, rest } = splitStackConfig(config);
+    const stack = new Stack(plugin ?? 'vdestack', vnl ?? null);
+    try {
+      if (rest) stack.config(rest);
+    } catch (err) {
+      stack.close();
+      throw err;
+    }
+    return stack;
+  }
+
+  /** Stack.fromConfig() without blocking the thread. */
+  static async fromConfigAsync(config: string): Promise<Stack> {
+    const { plugin, vnl, rest } = splitStackConfig(config);
+    const stack = new Stack(plugin ?? 'vdestack', vnl ?? null);
+    try {
+      if (rest) await stack.configAsync(rest);
+    } catch (err) {
+      stack.close();
+      throw err;
+    }
+    return stack;
+  }
+
+  /**
+   * The DNS settings configuration gave the stack, as resolv.conf(5) text ("search ...",
+   * "nameserver ..."), for all interfaces or one: iothconf's ioth_resolvconf.
+   */
+  resolvConf(iface?: InterfaceRef): string {
+    this.#live('read the resolver configuration');
+    return resolvConf(this, iface);
   }
 
   /** True once close() has run. */
@@ -295,6 +353,7 @@ export class Stack implements Disposable {
    */
   close(): void {
     if (this.#native === null) return;
+    releaseAll(this);
     try {
       this.#native.close();
     } catch (err) {
@@ -482,6 +541,7 @@ export class Stack implements Disposable {
           interface: names.get(r.index) ?? null,
           metric: r.metric,
           scope: SCOPES[r.scope] ?? 'universe',
+          protocol: ROUTE_PROTOCOLS[r.protocol] ?? String(r.protocol),
         };
       });
   }
@@ -555,11 +615,12 @@ export class Stack implements Disposable {
    * Plugins whose sockets are not kernel sockets are refused (ENOTSOCK).
    */
   socketFd(family: SocketFamily, type: SocketKind, protocol = 0): number {
-    const { AF_INET, AF_INET6, SOCK_STREAM, SOCK_DGRAM, SOCK_CLOEXEC } = native.constants;
+    const { AF_INET, AF_INET6, SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_CLOEXEC } = native.constants;
     const domain = family === 4 || family === 'IPv4' ? AF_INET : family === 6 || family === 'IPv6' ? AF_INET6 : -1;
     if (domain < 0) throw invalidArgValue('family', family, "must be 4, 6, 'IPv4' or 'IPv6'");
-    const kind = type === 'tcp' || type === 'stream' ? SOCK_STREAM : type === 'udp' || type === 'dgram' ? SOCK_DGRAM : -1;
-    if (kind < 0) throw invalidArgValue('type', type, "must be 'tcp', 'udp', 'stream' or 'dgram'");
+    const kind = type === 'tcp' || type === 'stream' ? SOCK_STREAM : type === 'udp' || type === 'dgram' ? SOCK_DGRAM
+      : type === 'raw' ? SOCK_RAW : -1;
+    if (kind < 0) throw invalidArgValue('type', type, "must be 'tcp', 'udp', 'stream', 'dgram' or 'raw'");
     if (typeof protocol !== 'number' || !Number.isInteger(protocol) || protocol < 0 || protocol > 255) {
       throw outOfRange('protocol', 'an integer from 0 to 255', protocol);
     }

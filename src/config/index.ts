@@ -1,0 +1,349 @@
+// Configuration strings in iothconf's language, applied to a stack: static items, DHCPv4, DHCPv6,
+// router discovery, their undo forms, and the resolv.conf view of the result (ioth_resolvconf).
+// One plan runs two ways: config() blocks while the protocols wait for answers (as ioth_config
+// does: nothing else runs before the network is ready), configAsync() waits with timers.
+import { closeSync } from 'node:fs';
+import { formatIp, formatMac, parseIp, parseMac } from '../address';
+import { nodeError } from '../args';
+import type { IothError } from '../errors';
+import type { Stack } from '../stack';
+import * as dhcp4 from './dhcp4';
+import * as dhcp6 from './dhcp6';
+import { Exchange, runAsync, runSync } from './exchange';
+import { eui64Address6, hashAddress6, hashMac } from './fqdn';
+import { LeaseKeeper } from './lease';
+import { ConfigPlan, Method, parseConfig, tokenize } from './parse';
+import * as rd from './rd';
+import { Contribution, InterfaceState, contribute, emptyContribution, interfaceState, merged, stateOf } from './state';
+
+export { tokenize, parseConfig } from './parse';
+export type { ConfigPlan, Method } from './parse';
+export type { Dhcp4Lease } from './dhcp4';
+export type { Dhcp6Lease } from './dhcp6';
+export type { RouterAdvertisement } from './rd';
+
+/** What an interface holds after a configuration call, all methods together. */
+export interface ConfigResult {
+  iface: string;
+  ifindex: number;
+  up: boolean;
+  mac: string;
+  mtu: number;
+  fqdn?: string;
+  /** address/prefixLen, gateway, DNS server and search domain lists of every method, in order. */
+  addresses: string[];
+  gateways: string[];
+  dns: string[];
+  domains: string[];
+  /** The methods whose configuration the interface now holds. */
+  methods: Method[];
+  dhcp4?: import('./dhcp4').Dhcp4Lease;
+  dhcp6?: import('./dhcp6').Dhcp6Lease;
+  rd?: import('./rd').RouterAdvertisement;
+}
+
+/** A protocol exchange the plan needs run on socket `fd`. */
+interface Task<T = unknown> {
+  fd: number;
+  exchange: Exchange<T>;
+}
+
+const DEFAULT_IFACE = 'vde0';
+
+function withItem(err: unknown, item: string): IothError {
+  const e = err as IothError;
+  if (!e.message.includes('(configuration item')) e.message = `${e.message} (configuration item '${item}')`;
+  return e;
+}
+
+function closeClient(client?: { fd: number; keeper?: { stop(): void } }): void {
+  client?.keeper?.stop();
+  if (client) closeSync(client.fd);
+}
+
+function cleanDhcp4(stack: Stack, s: InterfaceState): void {
+  const c = s.dhcp4;
+  if (c?.lease) {
+    try {
+      dhcp4.release({ fd: c.fd, mac: parseMac('mac', stack.linkGetAddr(s.ifindex)) }, c.lease);
+    } catch { /* the stack may already be unable to send: the lease then just runs out */ }
+  }
+  closeClient(c);
+  s.dhcp4 = undefined;
+}
+
+function cleanDhcp6(stack: Stack, s: InterfaceState): void {
+  const c = s.dhcp6;
+  if (c?.lease) {
+    try {
+      dhcp6.release({ fd: c.fd, ifindex: s.ifindex, mac: parseMac('mac', stack.linkGetAddr(s.ifindex)) }, c.lease);
+    } catch { /* as above */ }
+  }
+  closeClient(c);
+  s.dhcp6 = undefined;
+}
+
+function dhcp4Contribution(l: import('./dhcp4').Dhcp4Lease): Contribution {
+  return { addresses: [{ address: l.address, prefixLen: l.prefixLen }], gateways: l.routers.slice(0, 1), dns: l.dns, domains: l.domains };
+}
+
+function dhcp6Contribution(l: import('./dhcp6').Dhcp6Lease): Contribution {
+  return { addresses: l.address ? [{ address: l.address, prefixLen: 128 }] : [], gateways: [], dns: l.dns, domains: l.domains };
+}
+
+function rdContribution(ra: import('./rd').RouterAdvertisement, slaac: boolean, mac: Buffer, fqdn?: string): Contribution {
+  const addresses = slaac
+    ? ra.prefixes.filter((p) => p.prefixLen === 64 && p.validLifetime > 0 && (p.autonomous || fqdn)).map((p) => {
+      const prefix = parseIp('prefix', p.prefix).bytes;
+      return { address: formatIp(fqdn ? hashAddress6(prefix, fqdn) : eui64Address6(prefix, mac)), prefixLen: 64 };
+    })
+    : [];
+  return { addresses, gateways: ra.lifetime > 0 ? [ra.router] : [], dns: ra.dns, domains: ra.domains };
+}
+
+function timeout(method: string, iface: string, seconds: number): IothError {
+  const what = { dhcp4: 'no DHCPv4 server answered', dhcp6: 'no DHCPv6 server answered', rd: 'no router advertisement came' }[method];
+  const error = nodeError('ETIMEDOUT', `${what} on ${iface} within ${seconds} s`);
+  return error;
+}
+
+/**
+ * The whole configuration as a generator of protocol exchanges (run by runSync or runAsync).
+ * Order as ioth_config: undo forms, link, router discovery, DHCPv6, DHCPv4, static items.
+ */
+function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResult, unknown> {
+  let ifindex = plan.ifindex ?? 0;
+  let iface = plan.iface ?? DEFAULT_IFACE;
+  try {
+    if (ifindex) iface = stack.ifIndexToName(ifindex); else ifindex = stack.ifNameToIndex(iface);
+  } catch (err) {
+    throw withItem(err, plan.ifindex ? `ifindex=${plan.ifindex}` : `iface=${iface}`);
+  }
+  const s = interfaceState(stack, ifindex, iface);
+  if (plan.fqdn) s.fqdn = plan.fqdn;
+  const fqdn = plan.fqdn ?? s.fqdn;
+  const wants = (m: Method) => plan.required.has(m) || plan.optional.has(m);
+
+  if (plan.clean.has('static')) contribute(stack, s, 'static', null);
+  if (plan.clean.has('rd')) { contribute(stack, s, 'rd', null); s.rd = undefined; }
+  if (plan.clean.has('dhcp6')) { cleanDhcp6(stack, s); contribute(stack, s, 'dhcp6', null); }
+  if (plan.clean.has('dhcp4')) { cleanDhcp4(stack, s); contribute(stack, s, 'dhcp4', null); }
+  if (plan.clean.has('eth')) stack.linkSetUpDown(ifindex, false);
+
+  try {
+    if (plan.mac) stack.linkSetAddr(ifindex, plan.mac);
+    else if (plan.fqdn && plan.required.has('eth')) stack.linkSetAddr(ifindex, hashMac(plan.fqdn));
+  } catch (err) {
+    throw withItem(err, plan.mac ? `mac=${plan.mac}` : `fqdn=${plan.fqdn}`);
+  }
+  try {
+    if (plan.mtu) stack.linkSetMtu(ifindex, plan.mtu);
+  } catch (err) {
+    throw withItem(err, `mtu=${plan.mtu}`);
+  }
+  if (plan.required.has('eth')) stack.linkSetUpDown(ifindex, true);
+  const mac = parseMac('mac', stack.linkGetAddr(ifindex));
+
+  const failures: IothError[] = [];
+  const fail = (m: Method, err: IothError) => failures.push(withItem(err, m === 'dhcp4' ? 'dhcp' : m));
+
+  if (wants('rd')) {
+    const fd = rd.openIcmpSocket(stack, iface);
+    try {
+      const ra = (yield { fd, exchange: rd.discover(fd, ifindex, mac) }) as import('./rd').RouterAdvertisement | null;
+      if (ra) {
+        s.rd = ra;
+        contribute(stack, s, 'rd', rdContribution(ra, plan.slaac, mac, fqdn));
+      } else fail('rd', timeout('rd', iface, 3));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  if (wants('dhcp6')) {
+    cleanDhcp6(stack, s);
+    const id = { fd: dhcp6.openClientSocket(stack, iface, ifindex), ifindex, mac, fqdn };
+    const lease = (yield { fd: id.fd, exchange: dhcp6.acquire(id) }) as import('./dhcp6').Dhcp6Lease | null;
+    if (lease) {
+      s.dhcp6 = { fd: id.fd, lease };
+      contribute(stack, s, 'dhcp6', dhcp6Contribution(lease));
+      if (Number.isFinite(lease.renewalTime)) {
+        s.dhcp6.keeper = new LeaseKeeper({
+          fd: id.fd,
+          acquire: () => nakless(dhcp6.acquire(id)),
+          renew: (l, rebinding) => nakless(dhcp6.renew(id, l, rebinding)),
+          changed: (l) => { s.dhcp6!.lease = l ?? undefined; contribute(stack, s, 'dhcp6', l && dhcp6Contribution(l)); },
+        }, lease);
+      }
+    } else {
+      closeSync(id.fd);
+      fail('dhcp6', timeout('dhcp6', iface, 6));
+    }
+  }
+
+  if (wants('dhcp4')) {
+    cleanDhcp4(stack, s);
+    const id = { fd: dhcp4.openClientSocket(stack, iface), mac, fqdn };
+    let lease = (yield { fd: id.fd, exchange: dhcp4.acquire(id) }) as import('./dhcp4').Dhcp4Lease | 'nak' | null;
+    // A refusal (the offered address went to someone else in between) deserves one more round.
+    if (lease === 'nak') lease = (yield { fd: id.fd, exchange: dhcp4.acquire(id) }) as typeof lease;
+    if (lease && lease !== 'nak') {
+      const held = lease;
+      s.dhcp4 = { fd: id.fd, lease: held };
+      contribute(stack, s, 'dhcp4', dhcp4Contribution(held));
+      s.dhcp4.keeper = new LeaseKeeper({
+        fd: id.fd,
+        acquire: () => dhcp4.acquire(id),
+        renew: (l, rebinding) => dhcp4.renew(id, l, rebinding),
+        changed: (l) => { s.dhcp4!.lease = l ?? undefined; contribute(stack, s, 'dhcp4', l && dhcp4Contribution(l)); },
+      }, held);
+    } else {
+      closeSync(id.fd);
+      fail('dhcp4', lease === 'nak' ? nodeError('ERR_IOTH_DHCP_REFUSED', `the DHCP server refused the address it offered on ${iface}, twice`)
+        : timeout('dhcp4', iface, 6));
+    }
+  }
+
+  if (plan.required.has('static')) {
+    const canonical = (a: string) => parseIp('address', a).text;
+    const prev = s.sources.get('static') ?? emptyContribution();
+    const del = plan.del;
+    const next: Contribution = {
+      addresses: [...prev.addresses.filter((a) => !del.ip.some((d) => canonical(d.address) === a.address && d.prefixLen === a.prefixLen)),
+        ...plan.add.ip.map((a) => ({ address: canonical(a.address), prefixLen: a.prefixLen }))],
+      gateways: [...prev.gateways.filter((g) => !del.gw.some((d) => canonical(d.address) === g)), ...plan.add.gw.map((g) => canonical(g.address))],
+      dns: [...prev.dns.filter((d) => !del.dns.map(canonical).includes(d)), ...plan.add.dns.map(canonical)],
+      domains: [...prev.domains.filter((d) => !del.domain.includes(d)), ...plan.add.domain],
+    };
+    try {
+      contribute(stack, s, 'static', next);
+    } catch (err) {
+      const e = err as IothError;
+      const item = [...plan.add.ip.map((a) => a.token), ...plan.add.gw.map((g) => g.token)]
+        .find((t) => e.message.includes(t.split('=')[1].split('/')[0]));
+      throw withItem(err, item ?? 'static');
+    }
+  }
+
+  const result = describe(stack, s);
+  if (plan.debug) process.stderr.write(debugText(stack, result));
+  const optional = [...plan.optional].filter((m) => !plan.required.has(m));
+  const gotOptional = optional.some((m) => result.methods.includes(m));
+  const required = failures.filter((e) => [...plan.required].some((m) => e.message.endsWith(`'${m === 'dhcp4' ? 'dhcp' : m}')`)));
+  const error = required[0] ?? (optional.length > 0 && !gotOptional ? failures[0] : undefined);
+  if (error) {
+    (error as IothError & { result?: ConfigResult }).result = result;
+    throw error;
+  }
+  return result;
+}
+
+/** DHCPv6 has no refusal message of the DHCPv4 kind: its exchanges fit LeaseKeeper as they are. */
+function* nakless<T>(e: Exchange<T>): Exchange<T> {
+  return yield* e;
+}
+
+/** The interface's configuration as ConfigResult. */
+function describe(stack: Stack, s: InterfaceState): ConfigResult {
+  const link = stack.links().find((l) => l.index === s.ifindex);
+  const all = merged(s);
+  return {
+    iface: s.iface,
+    ifindex: s.ifindex,
+    up: link?.up ?? false,
+    mac: link?.mac ?? formatMac(null),
+    mtu: link?.mtu ?? 0,
+    ...(s.fqdn ? { fqdn: s.fqdn } : {}),
+    addresses: all.addresses.map((a) => `${a.address}/${a.prefixLen}`),
+    gateways: all.gateways,
+    dns: all.dns,
+    domains: all.domains,
+    methods: [...s.sources.keys()],
+    ...(s.dhcp4?.lease ? { dhcp4: s.dhcp4.lease } : {}),
+    ...(s.dhcp6?.lease ? { dhcp6: s.dhcp6.lease } : {}),
+    ...(s.rd ? { rd: s.rd } : {}),
+  };
+}
+
+function debugText(stack: Stack, r: ConfigResult): string {
+  const lines = [`iothts config: ${r.iface} (index ${r.ifindex}) ${r.up ? 'up' : 'down'} mac ${r.mac} mtu ${r.mtu}${r.fqdn ? ` fqdn ${r.fqdn}` : ''}`];
+  const s = stateOf(stack).ifaces.get(r.ifindex)!;
+  for (const [m, c] of s.sources) {
+    lines.push(`  ${m}: addresses ${c.addresses.map((a) => `${a.address}/${a.prefixLen}`).join(' ') || '-'}; gateways ${c.gateways.join(' ') || '-'}; dns ${c.dns.join(' ') || '-'}; domains ${c.domains.join(' ') || '-'}`);
+  }
+  if (r.dhcp4) lines.push(`  dhcp4 lease from ${r.dhcp4.server}: ${r.dhcp4.leaseTime} s, renewal at ${r.dhcp4.renewalTime} s`);
+  if (r.dhcp6) lines.push(`  dhcp6 from ${r.dhcp6.server}: ${r.dhcp6.address ?? 'stateless'}`);
+  if (r.rd) lines.push(`  router ${r.rd.router}: lifetime ${r.rd.lifetime} s, prefixes ${r.rd.prefixes.map((p) => `${p.prefix}/${p.prefixLen}`).join(' ') || '-'}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Applies a configuration string, blocking while DHCP or router discovery wait for answers. */
+export function applyConfig(stack: Stack, config: string): ConfigResult {
+  const plan = parseConfig(config, false);
+  const run = applyPlan(stack, plan);
+  let input: unknown;
+  for (;;) {
+    const next = run.next(input);
+    if (next.done) return next.value;
+    try {
+      input = runSync(next.value.fd, next.value.exchange);
+    } catch (err) {
+      run.return(undefined as never);
+      throw err;
+    }
+  }
+}
+
+/** The same, without blocking the thread. */
+export async function applyConfigAsync(stack: Stack, config: string): Promise<ConfigResult> {
+  const plan = parseConfig(config, false);
+  const run = applyPlan(stack, plan);
+  let input: unknown;
+  for (;;) {
+    const next = run.next(input);
+    if (next.done) return next.value;
+    try {
+      input = await runAsync(next.value.fd, next.value.exchange);
+    } catch (err) {
+      run.return(undefined as never);
+      throw err;
+    }
+  }
+}
+
+/** Splits a Stack.fromConfig string: the stack's plugin and VNL, and the configuration proper. */
+export function splitStackConfig(config: string): { plugin?: string; vnl?: string; rest: string } {
+  const plan = parseConfig(config, true);
+  const rest = tokenize(config).filter((t) => !/^(stack|vnl)=/.test(t)).map((t) => `'${t.replace(/'/g, "'\\''")}'`);
+  return { plugin: plan.stack, vnl: plan.vnl, rest: rest.join(',') };
+}
+
+/** resolv.conf(5) text of the DNS settings configuration gave the stack (one interface, or all). */
+export function resolvConf(stack: Stack, iface?: string | number): string {
+  const state = stateOf(stack);
+  let dns: string[];
+  let domains: string[];
+  if (iface === undefined) {
+    dns = state.servers;
+    domains = state.search;
+  } else {
+    const index = stack.resolveInterface(iface);
+    const s = state.ifaces.get(index);
+    const m = s ? merged(s) : emptyContribution();
+    dns = m.dns;
+    domains = m.domains;
+  }
+  return [
+    `# generated by iothts for the ${stack.plugin} stack`,
+    ...(domains.length ? [`search ${domains.join(' ')}`] : []),
+    ...dns.map((d) => `nameserver ${d}`),
+  ].join('\n') + '\n';
+}
+
+/** Ends every lease of the stack (RELEASE sent) and their sockets: the stack is closing. */
+export function releaseAll(stack: Stack): void {
+  for (const s of stateOf(stack).ifaces.values()) {
+    cleanDhcp6(stack, s);
+    cleanDhcp4(stack, s);
+  }
+}

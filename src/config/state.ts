@@ -1,0 +1,128 @@
+// What each configuration method (static items, DHCPv4, DHCPv6, router discovery) put on each
+// interface of a stack. Methods are tracked apart, as iothconf does, so that one can be taken back
+// (-dhcp, -rd, -ip=...) or replaced (a renewed lease) without touching what the others set; an
+// address or route two methods share stays until neither wants it.
+import type { Stack } from '../stack';
+import type { Dhcp4Lease } from './dhcp4';
+import type { Dhcp6Lease } from './dhcp6';
+import type { LeaseKeeper } from './lease';
+import type { Method } from './parse';
+import type { RouterAdvertisement } from './rd';
+
+export interface Contribution {
+  addresses: { address: string; prefixLen: number }[];
+  gateways: string[];
+  dns: string[];
+  domains: string[];
+}
+
+export interface LeaseClient<L extends Dhcp4Lease | Dhcp6Lease> {
+  fd: number;
+  lease?: L;
+  keeper?: LeaseKeeper<L>;
+}
+
+export interface InterfaceState {
+  ifindex: number;
+  iface: string;
+  fqdn?: string;
+  sources: Map<Method, Contribution>;
+  dhcp4?: LeaseClient<Dhcp4Lease>;
+  dhcp6?: LeaseClient<Dhcp6Lease>;
+  rd?: RouterAdvertisement;
+}
+
+export interface StackConfigState {
+  ifaces: Map<number, InterfaceState>;
+  /** The resolver settings configuration put there (the rest are the program's own). */
+  servers: string[];
+  search: string[];
+}
+
+const ORDER: Method[] = ['static', 'dhcp4', 'dhcp6', 'rd'];
+const states = new WeakMap<Stack, StackConfigState>();
+
+export function stateOf(stack: Stack): StackConfigState {
+  let state = states.get(stack);
+  if (!state) states.set(stack, state = { ifaces: new Map(), servers: [], search: [] });
+  return state;
+}
+
+export function interfaceState(stack: Stack, ifindex: number, iface: string): InterfaceState {
+  const ifaces = stateOf(stack).ifaces;
+  let s = ifaces.get(ifindex);
+  if (!s) ifaces.set(ifindex, s = { ifindex, iface, sources: new Map() });
+  return s;
+}
+
+export const emptyContribution = (): Contribution => ({ addresses: [], gateways: [], dns: [], domains: [] });
+
+const unique = <T>(xs: T[]) => xs.filter((x, i) => xs.indexOf(x) === i);
+const cidr = (a: { address: string; prefixLen: number }) => `${a.address}/${a.prefixLen}`;
+
+/** Everything the interface's methods want, in ORDER, without duplicates. */
+export function merged(s: InterfaceState, except?: Method): Contribution {
+  const all = emptyContribution();
+  for (const m of ORDER) {
+    const c = m === except ? undefined : s.sources.get(m);
+    if (!c) continue;
+    all.addresses.push(...c.addresses.filter((a) => !all.addresses.some((b) => cidr(a) === cidr(b))));
+    all.gateways.push(...c.gateways);
+    all.dns.push(...c.dns);
+    all.domains.push(...c.domains);
+  }
+  return { addresses: all.addresses, gateways: unique(all.gateways), dns: unique(all.dns), domains: unique(all.domains) };
+}
+
+function tolerate(codes: string[], fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    if (!codes.includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  }
+}
+
+/**
+ * Replaces what `method` contributes to the interface: adds its new addresses and routes, removes
+ * the ones it no longer wants (unless another method still does), then updates the resolver.
+ */
+export function contribute(stack: Stack, s: InterfaceState, method: Method, next: Contribution | null): void {
+  const before = s.sources.get(method) ?? emptyContribution();
+  const after = next ?? emptyContribution();
+  const others = merged(s, method);
+  const keep = (a: { address: string; prefixLen: number }) => others.addresses.some((b) => cidr(a) === cidr(b));
+  for (const gw of before.gateways) {
+    if (!after.gateways.includes(gw) && !others.gateways.includes(gw)) tolerate(['ESRCH', 'ENOENT'], () => stack.ipRouteDel(gw, null, undefined, s.ifindex));
+  }
+  for (const a of before.addresses) {
+    if (!after.addresses.some((b) => cidr(a) === cidr(b)) && !keep(a)) tolerate(['EADDRNOTAVAIL', 'ENOENT'], () => stack.ipAddrDel(a.address, a.prefixLen, s.ifindex));
+  }
+  // Addresses first: a gateway is reachable only through an address of its network.
+  for (const a of after.addresses) tolerate(['EEXIST'], () => stack.ipAddrAdd(a.address, a.prefixLen, s.ifindex));
+  for (const gw of after.gateways) tolerate(['EEXIST'], () => stack.ipRouteAdd(gw, null, undefined, s.ifindex));
+  if (next) s.sources.set(method, next); else s.sources.delete(method);
+  updateResolver(stack);
+}
+
+/** The resolver's servers and search list: the program's own, then every interface's configured ones. */
+export function updateResolver(stack: Stack): void {
+  const state = stateOf(stack);
+  const configured = emptyContribution();
+  for (const s of state.ifaces.values()) {
+    const m = merged(s);
+    configured.dns.push(...m.dns);
+    configured.domains.push(...m.domains);
+  }
+  const servers = unique(configured.dns);
+  const search = unique(configured.domains);
+  if (servers.join() !== state.servers.join()) {
+    const own = stack.dns.getServers().filter((x) => !state.servers.includes(x));
+    stack.dns.setServers(unique([...own, ...servers]));
+    state.servers = servers;
+  }
+  if (search.join() !== state.search.join()) {
+    const own = stack.dns.getSearch().filter((x) => !state.search.includes(x));
+    stack.dns.setSearch(unique([...own, ...search]));
+    state.search = search;
+  }
+}
