@@ -177,8 +177,8 @@ test('stack.config applies iothconf-style strings, and a bad item leaves the sta
   expect(stack.links()[1].up).toBe(false);
   expect(stack.interfaces().vde0).toBeUndefined();
   expect(stack.config("eth;ip=10.0.0.1 ip='fd00::1/64' mtu=1400,mac=02:00:00:00:00:09,gw=10.0.0.254,dns=10.0.0.53,domain=test")).toEqual({
-    iface: 'vde0', up: true, addresses: ['10.0.0.1/24', 'fd00::1/64'], gateways: ['10.0.0.254'], dns: ['10.0.0.53'],
-    domains: ['test'], mac: '02:00:00:00:00:09', mtu: 1400,
+    iface: 'vde0', ifindex: 2, up: true, addresses: ['10.0.0.1/24', 'fd00::1/64'], gateways: ['10.0.0.254'], dns: ['10.0.0.53'],
+    domains: ['test'], mac: '02:00:00:00:00:09', mtu: 1400, methods: ['static'],
   });
   expect(stack.links()[1]).toMatchObject({ up: true, mtu: 1400, mac: '02:00:00:00:00:09' });
   expect(stack.dns.getServers()).toEqual(['10.0.0.53']);

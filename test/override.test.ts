@@ -100,6 +100,25 @@ test('CommonJS apps with --require, and the default configuration (slirp with a 
   expect(stdout.trim()).toBe('cjs 10.0.2.15');
 });
 
+test('IOTH_CONFIG alone, in ioth_newstackc\'s one-string form, with DHCP: the app starts on a leased address', async () => {
+  const script = `
+    const http = require('http');
+    const dns = require('dns');
+    const server = http.createServer((req, res) => res.end('leased ' + req.socket.localAddress));
+    server.listen(8080, '10.0.2.15', () => {
+      http.get('http://10.0.2.15:8080/', (res) => {
+        let body = '';
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => { console.log(body, dns.getServers().join()); server.close(); });
+      });
+    });`;
+  const { code, stdout, stderr } = await run('unshare', ['--net', '--', process.execPath, '--require', 'iothts/register', '-e', script],
+    { IOTH_CONFIG: 'stack=vdestack vnl=slirp:// eth dhcp' });
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  expect(stdout.trim()).toBe('leased 10.0.2.15 10.0.2.3');
+});
+
 describe('misconfiguration: one line naming the variable and the value, exit 1', () => {
   const cases: [string, NodeJS.ProcessEnv, RegExp][] = [
     ['unknown plugin', { IOTH_STACK: 'nope' }, /^iothts\/register: IOTH_STACK="nope": .*no libioth plugin "nope"/],
@@ -112,6 +131,9 @@ describe('misconfiguration: one line naming the variable and the value, exit 1',
     ['bad gateway', { IOTH_VNL: 'null://', IOTH_CONFIG: 'eth,ip=10.0.0.1/24,gw=192.168.9.1' }, /^iothts\/register: IOTH_CONFIG=.*ENETUNREACH.*'gw=192\.168\.9\.1'/],
     ['bad MAC', { IOTH_VNL: 'null://', IOTH_CONFIG: 'eth,mac=zz' }, /^iothts\/register: IOTH_CONFIG=.*'mac=zz'/],
     ['unterminated quote', { IOTH_VNL: 'null://', IOTH_CONFIG: "eth,domain='x" }, /^iothts\/register: IOTH_CONFIG=.*unterminated/],
+    ['vnl= and IOTH_VNL both', { IOTH_VNL: 'null://', IOTH_CONFIG: 'vnl=null://,eth' }, /^iothts\/register: IOTH_CONFIG="vnl=null:\/\/,eth": its vnl= contradicts IOTH_VNL: set one of them\n$/],
+    ['stack= and IOTH_STACK both', { IOTH_STACK: 'vdestack', IOTH_CONFIG: 'stack=vdestack' }, /^iothts\/register: IOTH_CONFIG=.*its stack= contradicts IOTH_STACK/],
+    ['unknown plugin in IOTH_CONFIG', { IOTH_CONFIG: 'stack=nope,vnl=null://' }, /^iothts\/register: IOTH_STACK="nope": .*no libioth plugin "nope"/],
   ];
   test.each(cases)('%s', async (_name, env, message) => {
     const { code, stdout, stderr } = await run(process.execPath, ['--import', 'iothts/register', '-e', 'console.log("app ran")'], env);

@@ -88,6 +88,9 @@ const VALUED = ['stack', 'vnl', 'iface', 'ifindex', 'fqdn', 'mac', 'macaddr', 'm
   '-ip', '-gw', '-dns', '-domain'];
 export const KNOWN_KEYS = [...Object.keys(FLAGS), 'slaac', 'debug', ...VALUED];
 
+/** An address without a zone ("%vde0"): the interface comes from iface= / ifindex=. */
+const isAddress = (v: string) => !v.includes('%') && isIP(v) !== 0;
+
 const MAC = /^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i;
 
 /** A DNS name as a host or search domain: dot-separated labels of letters, digits, - and _. */
@@ -155,7 +158,7 @@ export function parseConfig(config: string, allowStack: boolean): ConfigPlan {
         break;
       case 'ip': {
         const [address, len, extra] = value.split('/');
-        const family = isIP(address);
+        const family = isAddress(address) ? isIP(address) : 0;
         const max = family === 4 ? 32 : 128;
         if (!family || extra !== undefined || (len !== undefined && !/^\d{1,3}$/.test(len))) throw configError(token, 'must be an address with an optional /prefix, such as 10.0.0.1/24 or fd00::1/64');
         if (len !== undefined && (Number(len) < 1 || Number(len) > max)) throw configError(token, `the prefix length must be from 1 to ${max}`);
@@ -164,11 +167,11 @@ export function parseConfig(config: string, allowStack: boolean): ConfigPlan {
         break;
       }
       case 'gw':
-        if (!isIP(value)) throw configError(token, 'must be an IPv4 or IPv6 address');
+        if (!isAddress(value)) throw configError(token, 'must be an IPv4 or IPv6 address');
         items.gw.push({ address: value, token });
         break;
       case 'dns':
-        if (!isIP(value)) throw configError(token, 'must be an IPv4 or IPv6 address');
+        if (!isAddress(value)) throw configError(token, 'must be an IPv4 or IPv6 address');
         items.dns.push(value);
         break;
       case 'domain':
