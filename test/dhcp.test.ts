@@ -296,3 +296,68 @@ describe('a DHCP server that renews, refuses, goes quiet and lies', () => {
     }
   });
 });
+
+describe('replies that must be ignored, decoded directly', () => {
+  // DHCPv6 and router advertisements as a hostile peer could send them; each must be dropped
+  // (null), never throw out of the client, never configure anything.
+  const dhcp6 = require('../src/config/dhcp6') as typeof import('../src/config/dhcp6');
+  const rd = require('../src/config/rd') as typeof import('../src/config/rd');
+  const mac = Buffer.from('020000000001', 'hex');
+  const id = { fd: -1, ifindex: 2, mac };
+  const duid = Buffer.concat([Buffer.from([0, 3, 0, 1]), mac]);
+  const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+  const addr = (a: string) => Buffer.from(a.split(':').flatMap((h) => [parseInt(h.padStart(4, '0').slice(0, 2), 16), parseInt(h.padStart(4, '0').slice(2), 16)]));
+  const iaaddr = (a: string, valid = 100, inner: Buffer = Buffer.alloc(0)) => dhcp6.encodeOptions([[5, Buffer.concat([addr(a), u32(50), u32(valid), inner])]]);
+  const reply = (xid: number, options: [number, Buffer][]) => ({ data: dhcp6.encodeDhcp6(7, xid, options), address: 'fe80::1', port: 547, scopeId: 2 });
+  const good: [number, Buffer][] = [[1, duid], [2, Buffer.from('0001aa', 'hex')],
+    [3, Buffer.concat([u32(2), u32(10), u32(20), iaaddr('fd00:1:0:0:0:0:0:5')])]];
+
+  test('a genuine DHCPv6 reply is accepted (the baseline the others differ from)', () => {
+    expect(dhcp6.acceptReply(reply(7, good), id, 7, [7])).not.toBeNull();
+  });
+
+  test.each([
+    ['another transaction', reply(8, good)],
+    ['another client', reply(7, [[1, Buffer.from('00030001020000000002', 'hex')], ...good.slice(1)])],
+    ['no server identifier', reply(7, good.filter(([c]) => c !== 2))],
+    ['an option running past the end', { ...reply(7, good), data: Buffer.concat([dhcp6.encodeDhcp6(7, 7, good), Buffer.from([0, 23, 0, 200, 1])]) }],
+    ['a truncated option header', { ...reply(7, good), data: Buffer.concat([dhcp6.encodeDhcp6(7, 7, good), Buffer.from([0, 23])]) }],
+    ['an IA_NA shorter than its header', reply(7, [...good.slice(0, 2), [3, Buffer.from([0, 0, 0, 2, 0])]])],
+    ['an IAADDR shorter than an address', reply(7, [...good.slice(0, 2), [3, Buffer.concat([u32(2), u32(10), u32(20), dhcp6.encodeOptions([[5, Buffer.alloc(10)]])])]])],
+    ['DNS servers not a multiple of 16 bytes', reply(7, [...good, [23, Buffer.alloc(17)]])],
+    ['a search list with a compression loop', reply(7, [...good, [24, Buffer.from([0xc0, 0])]])],
+    ['a message type not asked for', { ...reply(7, good), data: dhcp6.encodeDhcp6(2, 7, good) }],
+    ['too short to be a message', { ...reply(7, good), data: Buffer.from([7, 0]) }],
+  ])('DHCPv6: %s', (_what, datagram) => {
+    expect(dhcp6.acceptReply(datagram, id, 7, [7])).toBeNull();
+  });
+
+  test.each([
+    ['a link-local address leased', [3, Buffer.concat([u32(2), u32(10), u32(20), iaaddr('fe80:0:0:0:0:0:0:5')])]],
+    ['a multicast address leased', [3, Buffer.concat([u32(2), u32(10), u32(20), iaaddr('ff02:0:0:0:0:0:0:1')])]],
+    ['an address with a zero valid lifetime', [3, Buffer.concat([u32(2), u32(10), u32(20), iaaddr('fd00:1:0:0:0:0:0:5', 0)])]],
+    ['an address with an error status', [3, Buffer.concat([u32(2), u32(10), u32(20), iaaddr('fd00:1:0:0:0:0:0:5', 100, dhcp6.encodeOptions([[13, Buffer.from([0, 2])]]))])]],
+    ['an IA_NA for another IAID', [3, Buffer.concat([u32(9), u32(10), u32(20), iaaddr('fd00:1:0:0:0:0:0:5')])]],
+  ] as [string, [number, Buffer]][])('DHCPv6: %s gives no address', (_what, ia) => {
+    expect(dhcp6.leasedAddress(dhcp6.decodeDhcp6(reply(7, good).data).options, 2)).toMatchObject({ address: 'fd00:1::5', valid: 100 });
+    expect(dhcp6.leasedAddress(dhcp6.decodeDhcp6(reply(7, [...good.slice(0, 2), ia]).data).options, 2)).toBeNull();
+  });
+
+  const ra = (options: Buffer) => Buffer.concat([Buffer.from([134, 0, 0, 0, 64, 0, 0x07, 0x08, 0, 0, 0, 0, 0, 0, 0, 0]), options]);
+  const prefix = Buffer.concat([Buffer.from([3, 4, 64, 0xc0]), u32(100), u32(50), u32(0), addr('fd00:1:0:0:0:0:0:0')]);
+
+  test('a genuine router advertisement is decoded (the baseline)', () => {
+    expect(rd.decodeAdvertisement(ra(prefix), 'fe80::1')).toMatchObject({ lifetime: 0x708, prefixes: [{ prefix: 'fd00:1::', prefixLen: 64, autonomous: true }] });
+  });
+
+  test.each([
+    ['an option of length 0', ra(Buffer.from([3, 0, 0, 0, 0, 0, 0, 0]))],
+    ['an option running past the end', ra(Buffer.from([3, 4, 64]))],
+    ['a prefix longer than 128 bits', ra(Buffer.concat([Buffer.from([3, 4, 200, 0xc0]), prefix.subarray(4)]))],
+    ['a DNSSL with a compression loop', ra(Buffer.from([31, 2, 0, 0, 0, 0, 0, 10, 0xc0, 8, 0, 0, 0, 0, 0, 0]))],
+    ['not an advertisement', Buffer.from([133, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])],
+    ['a truncated header', Buffer.from([134, 0, 0])],
+  ])('router advertisement: %s is refused', (_what, data) => {
+    expect(() => rd.decodeAdvertisement(data, 'fe80::1')).toThrow();
+  });
+});

@@ -81,7 +81,7 @@ function status(options: Options): number {
 }
 
 /** The first usable address of the IA_NA with our IAID, with its lifetimes. */
-function leasedAddress(options: Options, iaid: number) {
+export function leasedAddress(options: Options, iaid: number) {
   for (const ia of options.get(OPT.IA_NA) ?? []) {
     if (ia.length < 12) throw new Error('IA_NA too short');
     if (ia.readUInt32BE(0) !== iaid) continue;
@@ -185,12 +185,16 @@ function leaseOf(p: Dhcp6Packet, d: Datagram, id: Dhcp6Identity): Dhcp6Lease {
 
 const toServers = (id: Dhcp6Identity) => ({ address: ALL_SERVERS, port: SERVER_PORT, scopeId: id.ifindex });
 
-/** An address through SOLICIT/REQUEST, else DNS settings through INFORMATION-REQUEST; null if nobody answers. */
-export function* acquire(id: Dhcp6Identity): Exchange<Dhcp6Lease | null> {
+/**
+ * An address through SOLICIT/REQUEST, else DNS settings through INFORMATION-REQUEST; null if nobody
+ * answers. `stateful` false (a router advertisement without the M flag: no addresses by DHCPv6)
+ * goes straight to INFORMATION-REQUEST.
+ */
+export function* acquire(id: Dhcp6Identity, stateful = true): Exchange<Dhcp6Lease | null> {
   const start = Date.now();
   let xid = newXid();
   let advertised: Datagram | null = null;
-  const advertise = yield* transact(
+  const advertise = !stateful ? null : yield* transact(
     () => ({ ...toServers(id), send: encodeDhcp6(MSG.SOLICIT, xid, [...requestOptions(id, start), [OPT.IA_NA, iaNa(id)]]) }),
     (d) => {
       const p = acceptReply(d, id, xid, [MSG.ADVERTISE]);

@@ -163,15 +163,15 @@ function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResul
   if (wants('dhcp6')) {
     cleanDhcp6(stack, s);
     const id = { fd: dhcp6.openClientSocket(stack, iface, ifindex), ifindex, mac, fqdn };
-    const lease = (yield { fd: id.fd, exchange: dhcp6.acquire(id) }) as import('./dhcp6').Dhcp6Lease | null;
+    const lease = (yield { fd: id.fd, exchange: dhcp6.acquire(id, s.rd?.managed ?? true) }) as import('./dhcp6').Dhcp6Lease | null;
     if (lease) {
       s.dhcp6 = { fd: id.fd, lease };
       contribute(stack, s, 'dhcp6', dhcp6Contribution(lease));
       if (Number.isFinite(lease.renewalTime)) {
         s.dhcp6.keeper = new LeaseKeeper({
           fd: id.fd,
-          acquire: () => nakless(dhcp6.acquire(id)),
-          renew: (l, rebinding) => nakless(dhcp6.renew(id, l, rebinding)),
+          acquire: () => dhcp6.acquire(id),
+          renew: (l, rebinding) => dhcp6.renew(id, l, rebinding),
           changed: (l) => { s.dhcp6!.lease = l ?? undefined; contribute(stack, s, 'dhcp6', l && dhcp6Contribution(l)); },
         }, lease);
       }
@@ -236,11 +236,6 @@ function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResul
     throw error;
   }
   return result;
-}
-
-/** DHCPv6 has no refusal message of the DHCPv4 kind: its exchanges fit LeaseKeeper as they are. */
-function* nakless<T>(e: Exchange<T>): Exchange<T> {
-  return yield* e;
 }
 
 /** The interface's configuration as ConfigResult. */
