@@ -7,3 +7,4 @@ export type { IothError } from './errors';
 export type { StackNet } from './net';
 export type { StackDgram } from './dgram';
 export type { StackDns } from './dns';
+export type { ConfigResult, Dhcp4Lease, Dhcp6Lease, RouterAdvertisement } from './config';

@@ -29,15 +29,19 @@ test('TypeScript consumers get the types (module node16)', () => {
   const dir = fs.mkdtempSync(path.join(root, '.types-check-'));
   try {
     fs.writeFileSync(path.join(dir, 'consumer.mts'), `
-      import { Stack, type LinkInfo, type StackOptions } from 'iothts';
+      import { Stack, type LinkInfo, type StackOptions, type ConfigResult, type Dhcp4Lease } from 'iothts';
       const options: StackOptions = { plugin: 'vdestack', vnl: ['null://'] };
       const s: Stack = new Stack(options);
       const links: LinkInfo[] = s.links();
       const mtu: number = s.linkGetMtu(links[0].index);
       // @ts-expect-error prefixLen is a number
       s.ipAddrAdd('10.0.0.1', '24', 'vde0');
+      const configured: ConfigResult = s.config('eth,ip=10.0.0.1/24');
+      const lease: Dhcp4Lease | undefined = configured.dhcp4;
+      // @ts-expect-error config takes one string
+      s.config({ ip: '10.0.0.1' });
       s.close();
-      export { mtu };
+      export { mtu, lease };
     `);
     execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '--noEmit', '--strict', '--module', 'node16',
       '--moduleResolution', 'node16', '--target', 'es2022', '--lib', 'es2022,esnext.disposable', '--types', 'node',

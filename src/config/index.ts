@@ -14,7 +14,10 @@ import { eui64Address6, hashAddress6, hashMac } from './fqdn';
 import { LeaseKeeper } from './lease';
 import { ConfigPlan, Method, parseConfig, tokenize } from './parse';
 import * as rd from './rd';
-import { Contribution, InterfaceState, contribute, emptyContribution, interfaceState, merged, stateOf } from './state';
+import { Contribution, InterfaceState, LeaseClient, contribute, emptyContribution, interfaceState, merged, stateOf } from './state';
+import type { Dhcp4Lease } from './dhcp4';
+import type { Dhcp6Lease } from './dhcp6';
+import type { RouterAdvertisement } from './rd';
 
 export { tokenize, parseConfig } from './parse';
 export type { ConfigPlan, Method } from './parse';
@@ -37,9 +40,9 @@ export interface ConfigResult {
   domains: string[];
   /** The methods whose configuration the interface now holds. */
   methods: Method[];
-  dhcp4?: import('./dhcp4').Dhcp4Lease;
-  dhcp6?: import('./dhcp6').Dhcp6Lease;
-  rd?: import('./rd').RouterAdvertisement;
+  dhcp4?: Dhcp4Lease;
+  dhcp6?: Dhcp6Lease;
+  rd?: RouterAdvertisement;
 }
 
 /** A protocol exchange the plan needs run on socket `fd`. */
@@ -56,42 +59,38 @@ function withItem(err: unknown, item: string): IothError {
   return e;
 }
 
-function closeClient(client?: { fd: number; keeper?: { stop(): void } }): void {
-  client?.keeper?.stop();
-  if (client) closeSync(client.fd);
-}
-
-function cleanDhcp4(stack: Stack, s: InterfaceState): void {
-  const c = s.dhcp4;
-  if (c?.lease) {
+/** Ends a DHCP client: RELEASE for the lease it holds, no more renewals, its socket closed. */
+function endClient<I extends { fd: number }, L extends Dhcp4Lease | Dhcp6Lease>(client: LeaseClient<I, L> | undefined,
+  release: (id: I, lease: L) => void): void {
+  if (!client) return;
+  client.keeper?.stop();
+  if (client.lease) {
     try {
-      dhcp4.release({ fd: c.fd, mac: parseMac('mac', stack.linkGetAddr(s.ifindex)) }, c.lease);
+      release(client.id, client.lease);
     } catch { /* the stack may already be unable to send: the lease then just runs out */ }
   }
-  closeClient(c);
+  closeSync(client.id.fd);
+}
+
+function cleanDhcp4(s: InterfaceState): void {
+  endClient(s.dhcp4, dhcp4.release);
   s.dhcp4 = undefined;
 }
 
-function cleanDhcp6(stack: Stack, s: InterfaceState): void {
-  const c = s.dhcp6;
-  if (c?.lease) {
-    try {
-      dhcp6.release({ fd: c.fd, ifindex: s.ifindex, mac: parseMac('mac', stack.linkGetAddr(s.ifindex)) }, c.lease);
-    } catch { /* as above */ }
-  }
-  closeClient(c);
+function cleanDhcp6(s: InterfaceState): void {
+  endClient(s.dhcp6, dhcp6.release);
   s.dhcp6 = undefined;
 }
 
-function dhcp4Contribution(l: import('./dhcp4').Dhcp4Lease): Contribution {
+function dhcp4Contribution(l: Dhcp4Lease): Contribution {
   return { addresses: [{ address: l.address, prefixLen: l.prefixLen }], gateways: l.routers.slice(0, 1), dns: l.dns, domains: l.domains };
 }
 
-function dhcp6Contribution(l: import('./dhcp6').Dhcp6Lease): Contribution {
+function dhcp6Contribution(l: Dhcp6Lease): Contribution {
   return { addresses: l.address ? [{ address: l.address, prefixLen: 128 }] : [], gateways: [], dns: l.dns, domains: l.domains };
 }
 
-function rdContribution(ra: import('./rd').RouterAdvertisement, slaac: boolean, mac: Buffer, fqdn?: string): Contribution {
+function rdContribution(ra: RouterAdvertisement, slaac: boolean, mac: Buffer, fqdn?: string): Contribution {
   const addresses = slaac
     ? ra.prefixes.filter((p) => p.prefixLen === 64 && p.validLifetime > 0 && (p.autonomous || fqdn)).map((p) => {
       const prefix = parseIp('prefix', p.prefix).bytes;
@@ -126,8 +125,8 @@ function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResul
 
   if (plan.clean.has('static')) contribute(stack, s, 'static', null);
   if (plan.clean.has('rd')) { contribute(stack, s, 'rd', null); s.rd = undefined; }
-  if (plan.clean.has('dhcp6')) { cleanDhcp6(stack, s); contribute(stack, s, 'dhcp6', null); }
-  if (plan.clean.has('dhcp4')) { cleanDhcp4(stack, s); contribute(stack, s, 'dhcp4', null); }
+  if (plan.clean.has('dhcp6')) { cleanDhcp6(s); contribute(stack, s, 'dhcp6', null); }
+  if (plan.clean.has('dhcp4')) { cleanDhcp4(s); contribute(stack, s, 'dhcp4', null); }
   if (plan.clean.has('eth')) stack.linkSetUpDown(ifindex, false);
 
   try {
@@ -150,7 +149,7 @@ function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResul
   if (wants('rd')) {
     const fd = rd.openIcmpSocket(stack, iface);
     try {
-      const ra = (yield { fd, exchange: rd.discover(fd, ifindex, mac) }) as import('./rd').RouterAdvertisement | null;
+      const ra = (yield { fd, exchange: rd.discover(fd, ifindex, mac) }) as RouterAdvertisement | null;
       if (ra) {
         s.rd = ra;
         contribute(stack, s, 'rd', rdContribution(ra, plan.slaac, mac, fqdn));
@@ -161,11 +160,11 @@ function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResul
   }
 
   if (wants('dhcp6')) {
-    cleanDhcp6(stack, s);
+    cleanDhcp6(s);
     const id = { fd: dhcp6.openClientSocket(stack, iface, ifindex), ifindex, mac, fqdn };
-    const lease = (yield { fd: id.fd, exchange: dhcp6.acquire(id, s.rd?.managed ?? true) }) as import('./dhcp6').Dhcp6Lease | null;
+    const lease = (yield { fd: id.fd, exchange: dhcp6.acquire(id, s.rd?.managed ?? true) }) as Dhcp6Lease | null;
     if (lease) {
-      s.dhcp6 = { fd: id.fd, lease };
+      s.dhcp6 = { id, lease };
       contribute(stack, s, 'dhcp6', dhcp6Contribution(lease));
       if (Number.isFinite(lease.renewalTime)) {
         s.dhcp6.keeper = new LeaseKeeper({
@@ -182,14 +181,14 @@ function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResul
   }
 
   if (wants('dhcp4')) {
-    cleanDhcp4(stack, s);
+    cleanDhcp4(s);
     const id = { fd: dhcp4.openClientSocket(stack, iface), mac, fqdn };
-    let lease = (yield { fd: id.fd, exchange: dhcp4.acquire(id) }) as import('./dhcp4').Dhcp4Lease | 'nak' | null;
+    let lease = (yield { fd: id.fd, exchange: dhcp4.acquire(id) }) as Dhcp4Lease | 'nak' | null;
     // A refusal (the offered address went to someone else in between) deserves one more round.
     if (lease === 'nak') lease = (yield { fd: id.fd, exchange: dhcp4.acquire(id) }) as typeof lease;
     if (lease && lease !== 'nak') {
       const held = lease;
-      s.dhcp4 = { fd: id.fd, lease: held };
+      s.dhcp4 = { id, lease: held };
       contribute(stack, s, 'dhcp4', dhcp4Contribution(held));
       s.dhcp4.keeper = new LeaseKeeper({
         fd: id.fd,
@@ -338,7 +337,7 @@ export function resolvConf(stack: Stack, iface?: string | number): string {
 /** Ends every lease of the stack (RELEASE sent) and their sockets: the stack is closing. */
 export function releaseAll(stack: Stack): void {
   for (const s of stateOf(stack).ifaces.values()) {
-    cleanDhcp6(stack, s);
-    cleanDhcp4(stack, s);
+    cleanDhcp6(s);
+    cleanDhcp4(s);
   }
 }

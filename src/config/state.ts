@@ -3,8 +3,8 @@
 // (-dhcp, -rd, -ip=...) or replaced (a renewed lease) without touching what the others set; an
 // address or route two methods share stays until neither wants it.
 import type { Stack } from '../stack';
-import type { Dhcp4Lease } from './dhcp4';
-import type { Dhcp6Lease } from './dhcp6';
+import type { Dhcp4Identity, Dhcp4Lease } from './dhcp4';
+import type { Dhcp6Identity, Dhcp6Lease } from './dhcp6';
 import type { LeaseKeeper } from './lease';
 import type { Method } from './parse';
 import type { RouterAdvertisement } from './rd';
@@ -16,8 +16,9 @@ export interface Contribution {
   domains: string[];
 }
 
-export interface LeaseClient<L extends Dhcp4Lease | Dhcp6Lease> {
-  fd: number;
+/** A DHCP client of an interface: its identity (socket, MAC, name), its lease, its renewals. */
+export interface LeaseClient<I, L extends Dhcp4Lease | Dhcp6Lease> {
+  id: I;
   lease?: L;
   keeper?: LeaseKeeper<L>;
 }
@@ -27,8 +28,8 @@ export interface InterfaceState {
   iface: string;
   fqdn?: string;
   sources: Map<Method, Contribution>;
-  dhcp4?: LeaseClient<Dhcp4Lease>;
-  dhcp6?: LeaseClient<Dhcp6Lease>;
+  dhcp4?: LeaseClient<Dhcp4Identity, Dhcp4Lease>;
+  dhcp6?: LeaseClient<Dhcp6Identity, Dhcp6Lease>;
   rd?: RouterAdvertisement;
 }
 
