@@ -144,62 +144,84 @@ function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResul
   const mac = parseMac('mac', stack.linkGetAddr(ifindex));
 
   const failures: IothError[] = [];
-  const fail = (m: Method, err: IothError) => failures.push(withItem(err, m === 'dhcp4' ? 'dhcp' : m));
+  const linkDown = () => !stack.links().find((l) => l.index === ifindex)?.up;
+  const fail = (m: Method, err: IothError) => {
+    if (linkDown() && !err.message.includes('link is down')) err.message += ` (the link is down: add 'eth')`;
+    failures.push(withItem(err, m === 'dhcp4' ? 'dhcp' : m));
+  };
 
+  // Each method's failure (no answer, a socket error, a refused lease) is recorded, not thrown at
+  // once: the other methods still run, and the end decides what is an error.
   if (wants('rd')) {
-    const fd = rd.openIcmpSocket(stack, iface);
+    let fd = -1;
     try {
+      fd = rd.openIcmpSocket(stack, iface);
       const ra = (yield { fd, exchange: rd.discover(fd, ifindex, mac) }) as RouterAdvertisement | null;
       if (ra) {
         s.rd = ra;
         contribute(stack, s, 'rd', rdContribution(ra, plan.slaac, mac, fqdn));
       } else fail('rd', timeout('rd', iface, 3));
+    } catch (err) {
+      fail('rd', err as IothError);
     } finally {
-      closeSync(fd);
+      if (fd >= 0) closeSync(fd);
     }
   }
 
   if (wants('dhcp6')) {
     cleanDhcp6(s);
-    const id = { fd: dhcp6.openClientSocket(stack, iface, ifindex), ifindex, mac, fqdn };
-    const lease = (yield { fd: id.fd, exchange: dhcp6.acquire(id, s.rd?.managed ?? true) }) as Dhcp6Lease | null;
-    if (lease) {
-      s.dhcp6 = { id, lease };
-      contribute(stack, s, 'dhcp6', dhcp6Contribution(lease));
-      if (Number.isFinite(lease.renewalTime)) {
-        s.dhcp6.keeper = new LeaseKeeper({
-          fd: id.fd,
-          acquire: () => dhcp6.acquire(id),
-          renew: (l, rebinding) => dhcp6.renew(id, l, rebinding),
-          changed: (l) => { s.dhcp6!.lease = l ?? undefined; contribute(stack, s, 'dhcp6', l && dhcp6Contribution(l)); },
-        }, lease);
-      }
-    } else {
-      closeSync(id.fd);
-      fail('dhcp6', timeout('dhcp6', iface, 6));
+    let fd = -1;
+    try {
+      fd = dhcp6.openClientSocket(stack, iface, ifindex);
+      const id = { fd, ifindex, mac, fqdn };
+      const lease = (yield { fd, exchange: dhcp6.acquire(id, s.rd?.managed ?? true) }) as Dhcp6Lease | null;
+      if (lease) {
+        fd = -1;  // the client's now
+        const client: LeaseClient<typeof id, Dhcp6Lease> = s.dhcp6 = { id, lease };
+        contribute(stack, s, 'dhcp6', dhcp6Contribution(lease));
+        if (Number.isFinite(lease.renewalTime)) {
+          client.keeper = new LeaseKeeper({
+            fd: id.fd,
+            acquire: () => dhcp6.acquire(id),
+            renew: (l, rebinding) => dhcp6.renew(id, l, rebinding),
+            changed: (l) => { client.lease = l ?? undefined; contribute(stack, s, 'dhcp6', l && dhcp6Contribution(l)); },
+          }, lease);
+        }
+      } else fail('dhcp6', timeout('dhcp6', iface, 6));
+    } catch (err) {
+      fail('dhcp6', err as IothError);
+    } finally {
+      if (fd >= 0) closeSync(fd);
     }
   }
 
   if (wants('dhcp4')) {
     cleanDhcp4(s);
-    const id = { fd: dhcp4.openClientSocket(stack, iface), mac, fqdn };
-    let lease = (yield { fd: id.fd, exchange: dhcp4.acquire(id) }) as Dhcp4Lease | 'nak' | null;
-    // A refusal (the offered address went to someone else in between) deserves one more round.
-    if (lease === 'nak') lease = (yield { fd: id.fd, exchange: dhcp4.acquire(id) }) as typeof lease;
-    if (lease && lease !== 'nak') {
-      const held = lease;
-      s.dhcp4 = { id, lease: held };
-      contribute(stack, s, 'dhcp4', dhcp4Contribution(held));
-      s.dhcp4.keeper = new LeaseKeeper({
-        fd: id.fd,
-        acquire: () => dhcp4.acquire(id),
-        renew: (l, rebinding) => dhcp4.renew(id, l, rebinding),
-        changed: (l) => { s.dhcp4!.lease = l ?? undefined; contribute(stack, s, 'dhcp4', l && dhcp4Contribution(l)); },
-      }, held);
-    } else {
-      closeSync(id.fd);
-      fail('dhcp4', lease === 'nak' ? nodeError('ERR_IOTH_DHCP_REFUSED', `the DHCP server refused the address it offered on ${iface}, twice`)
-        : timeout('dhcp4', iface, 6));
+    let fd = -1;
+    try {
+      fd = dhcp4.openClientSocket(stack, iface);
+      const id = { fd, mac, fqdn };
+      let lease = (yield { fd, exchange: dhcp4.acquire(id) }) as Dhcp4Lease | 'nak' | null;
+      // A refusal (the offered address went to someone else in between) deserves one more round.
+      if (lease === 'nak') lease = (yield { fd, exchange: dhcp4.acquire(id) }) as typeof lease;
+      if (lease && lease !== 'nak') {
+        fd = -1;  // the client's now
+        const client: LeaseClient<typeof id, Dhcp4Lease> = s.dhcp4 = { id, lease };
+        contribute(stack, s, 'dhcp4', dhcp4Contribution(lease));
+        client.keeper = new LeaseKeeper({
+          fd: id.fd,
+          acquire: () => dhcp4.acquire(id),
+          renew: (l, rebinding) => dhcp4.renew(id, l, rebinding),
+          changed: (l) => { client.lease = l ?? undefined; contribute(stack, s, 'dhcp4', l && dhcp4Contribution(l)); },
+        }, lease);
+      } else {
+        fail('dhcp4', lease === 'nak' ? nodeError('ERR_IOTH_DHCP_REFUSED', `the DHCP server refused the address it offered on ${iface}, twice`)
+          : timeout('dhcp4', iface, 6));
+      }
+    } catch (err) {
+      fail('dhcp4', err as IothError);
+    } finally {
+      if (fd >= 0) closeSync(fd);
     }
   }
 
@@ -273,35 +295,34 @@ function debugText(stack: Stack, r: ConfigResult): string {
 
 /** Applies a configuration string, blocking while DHCP or router discovery wait for answers. */
 export function applyConfig(stack: Stack, config: string): ConfigResult {
-  const plan = parseConfig(config, false);
-  const run = applyPlan(stack, plan);
-  let input: unknown;
-  for (;;) {
-    const next = run.next(input);
+  const run = applyPlan(stack, parseConfig(config, false));
+  // A protocol's error goes back into the plan, which records it against its method.
+  for (let next = run.next(); ; ) {
     if (next.done) return next.value;
+    let answer: unknown;
     try {
-      input = runSync(next.value.fd, next.value.exchange);
+      answer = runSync(next.value.fd, next.value.exchange);
     } catch (err) {
-      run.return(undefined as never);
-      throw err;
+      next = run.throw(err);
+      continue;
     }
+    next = run.next(answer);
   }
 }
 
 /** The same, without blocking the thread. */
 export async function applyConfigAsync(stack: Stack, config: string): Promise<ConfigResult> {
-  const plan = parseConfig(config, false);
-  const run = applyPlan(stack, plan);
-  let input: unknown;
-  for (;;) {
-    const next = run.next(input);
+  const run = applyPlan(stack, parseConfig(config, false));
+  for (let next = run.next(); ; ) {
     if (next.done) return next.value;
+    let answer: unknown;
     try {
-      input = await runAsync(next.value.fd, next.value.exchange);
+      answer = await runAsync(next.value.fd, next.value.exchange);
     } catch (err) {
-      run.return(undefined as never);
-      throw err;
+      next = run.throw(err);
+      continue;
     }
+    next = run.next(answer);
   }
 }
 
