@@ -10,7 +10,9 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -557,6 +559,17 @@ Napi::Value SetSocketOption(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// unsentBytes(fd): bytes the socket still holds for sending (SIOCOUTQ): a datagram waiting for
+// its neighbour (ARP) or for the device counts until it has left the stack's kernel.
+Napi::Value UnsentBytes(const Napi::CallbackInfo &info) {
+  Args a{info, "unsentBytes"};
+  a.Count(1);
+  int fd = SocketArg(a, 0, "ioctl");
+  int n = 0;
+  if (ioctl(fd, SIOCOUTQ, &n) < 0) throw ErrnoError(info.Env(), errno, "ioctl");
+  return Napi::Number::New(info.Env(), n);
+}
+
 // sendTo(fd, data: Buffer, family 4|6, addr: Buffer, port, scopeId): one datagram, blocking.
 Napi::Value SendTo(const Napi::CallbackInfo &info) {
   Args a{info, "sendTo"};
@@ -650,6 +663,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bindSocket", Napi::Function::New<BindSocket>(env, "bindSocket"));
   exports.Set("setSocketOption", Napi::Function::New<SetSocketOption>(env, "setSocketOption"));
   exports.Set("sendTo", Napi::Function::New<SendTo>(env, "sendTo"));
+  exports.Set("unsentBytes", Napi::Function::New<UnsentBytes>(env, "unsentBytes"));
   exports.Set("recvFrom", Napi::Function::New<RecvFrom>(env, "recvFrom"));
   exports.Set("deleteAllStacks", Napi::Function::New<DeleteAllStacks>(env, "deleteAllStacks"));
   Napi::Object constants = Napi::Object::New(env);

@@ -66,6 +66,7 @@ export interface Native {
   setSocketOption(fd: number, name: 'broadcast', value: boolean): void;
   setSocketOption(fd: number, name: 'multicast_hops6' | 'multicast_if6', value: number): void;
   sendTo(fd: number, data: Buffer, family: 4 | 6, addr: Buffer, port: number, scopeId: number): number;
+  unsentBytes(fd: number): number;
   recvFrom(fd: number, timeoutMs: number): { data: Buffer; family: 4 | 6; address: Buffer; port: number; scopeId: number } | null;
   constants: {
     AF_INET: number; AF_INET6: number; AF_PACKET: number; AF_NETLINK: number;

@@ -9,7 +9,8 @@ import type { IothError } from '../errors';
 import type { Stack } from '../stack';
 import * as dhcp4 from './dhcp4';
 import * as dhcp6 from './dhcp6';
-import { Exchange, runAsync, runSync } from './exchange';
+import { native } from '../native';
+import { Exchange, runAsync, runSync, sleepSync } from './exchange';
 import { eui64Address6, hashAddress6, hashMac } from './fqdn';
 import { LeaseKeeper } from './lease';
 import { ConfigPlan, Method, parseConfig, tokenize } from './parse';
@@ -67,6 +68,10 @@ function endClient<I extends { fd: number }, L extends Dhcp4Lease | Dhcp6Lease>(
   if (client.lease) {
     try {
       release(client.id, client.lease);
+      // The RELEASE may wait for the server's link address (ARP, neighbour discovery): let it leave
+      // the stack before the socket goes, and the stack with it when closing (at most 500 ms).
+      const until = Date.now() + 500;
+      while (native.unsentBytes(client.id.fd) > 0 && Date.now() < until) sleepSync(5);
     } catch { /* the stack may already be unable to send: the lease then just runs out */ }
   }
   closeSync(client.id.fd);
