@@ -8,7 +8,7 @@ import { isIPv4 } from 'node:net';
 import { formatIp, parseIp } from '../address';
 import { native } from '../native';
 import type { Stack } from '../stack';
-import { Datagram, Exchange, transact } from './exchange';
+import { Datagram, Exchange, preparedSocket, transact } from './exchange';
 import { decodeNames, encodeName } from './names';
 import { isDomainName } from './parse';
 
@@ -279,14 +279,9 @@ export function release(id: Dhcp4Identity, lease: Dhcp4Lease): void {
 
 /** The client's socket: UDP port 68 on `iface` only, allowed to broadcast. */
 export function openClientSocket(stack: Stack, iface: string): number {
-  const fd = stack.socketFd(4, 'udp');
-  try {
+  return preparedSocket(() => stack.socketFd(4, 'udp'), (fd) => {
     native.setSocketOption(fd, 'bindtodevice', iface);
     native.bindSocket(fd, 4, Buffer.alloc(4), CLIENT_PORT, true, false);
     native.setSocketOption(fd, 'broadcast', true);
-  } catch (err) {
-    require('node:fs').closeSync(fd);
-    throw err;
-  }
-  return fd;
+  });
 }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { formatIp, parseIp } from '../address';
 import { native } from '../native';
 import type { Stack } from '../stack';
-import { Datagram, Exchange, transact } from './exchange';
+import { Datagram, Exchange, preparedSocket, transact } from './exchange';
 import { decodeNames, encodeName } from './names';
 import { isDomainName } from './parse';
 
@@ -265,14 +265,9 @@ export function release(id: Dhcp6Identity, lease: Dhcp6Lease): void {
 
 /** The client's socket: UDP port 546 on `iface` only, multicasting there. */
 export function openClientSocket(stack: Stack, iface: string, ifindex: number): number {
-  const fd = stack.socketFd(6, 'udp');
-  try {
+  return preparedSocket(() => stack.socketFd(6, 'udp'), (fd) => {
     native.setSocketOption(fd, 'bindtodevice', iface);
     native.bindSocket(fd, 6, Buffer.alloc(16), CLIENT_PORT, true, true);
     native.setSocketOption(fd, 'multicast_if6', ifindex);
-  } catch (err) {
-    require('node:fs').closeSync(fd);
-    throw err;
-  }
-  return fd;
+  });
 }

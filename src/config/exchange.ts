@@ -4,6 +4,7 @@
 // ready, as with ioth_config), runAsync waits with timers (stack.configAsync(), lease renewals).
 // Both use the addon's plain sendto/poll/recvfrom on the stack's own socket, so raw ICMPv6
 // sockets work as well as UDP ones.
+import { closeSync } from 'node:fs';
 import { parseIp, formatIp } from '../address';
 import { native } from '../native';
 
@@ -116,4 +117,16 @@ export function drain(fd: number): void {
 /** Blocks the thread for `ms` (the synchronous path's sleep). */
 export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** A socket from `open`, prepared by `setup`; closed again if setup fails. */
+export function preparedSocket(open: () => number, setup: (fd: number) => void): number {
+  const fd = open();
+  try {
+    setup(fd);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return fd;
 }

@@ -16,8 +16,8 @@ import { LeaseKeeper } from './lease';
 import { ConfigPlan, Method, parseConfig, tokenize } from './parse';
 import * as rd from './rd';
 import { Contribution, InterfaceState, LeaseClient, contribute, emptyContribution, interfaceState, merged, stateOf } from './state';
-import type { Dhcp4Lease } from './dhcp4';
-import type { Dhcp6Lease } from './dhcp6';
+import type { Dhcp4Identity, Dhcp4Lease } from './dhcp4';
+import type { Dhcp6Identity, Dhcp6Lease } from './dhcp6';
 import type { RouterAdvertisement } from './rd';
 
 export { tokenize, parseConfig } from './parse';
@@ -60,14 +60,49 @@ function withItem(err: unknown, item: string): IothError {
   return e;
 }
 
+/** What the two DHCP clients have in common, for holding and ending their leases. */
+interface DhcpProtocol<I extends { fd: number }, L extends Dhcp4Lease | Dhcp6Lease> {
+  method: 'dhcp4' | 'dhcp6';
+  acquire(id: I): Exchange<L | 'nak' | null>;
+  renew(id: I, lease: L, rebinding: boolean): Exchange<L | 'nak' | null>;
+  release(id: I, lease: L): void;
+  contribution(lease: L): Contribution;
+}
+
+const DHCP4: DhcpProtocol<Dhcp4Identity, Dhcp4Lease> = {
+  method: 'dhcp4', acquire: dhcp4.acquire, renew: dhcp4.renew, release: dhcp4.release,
+  contribution: (l) => ({ addresses: [{ address: l.address, prefixLen: l.prefixLen }], gateways: l.routers.slice(0, 1), dns: l.dns, domains: l.domains }),
+};
+
+const DHCP6: DhcpProtocol<Dhcp6Identity, Dhcp6Lease> = {
+  method: 'dhcp6', acquire: (id) => dhcp6.acquire(id), renew: dhcp6.renew, release: dhcp6.release,
+  contribution: (l) => ({ addresses: l.address ? [{ address: l.address, prefixLen: 128 }] : [], gateways: [], dns: l.dns, domains: l.domains }),
+};
+
+/** Puts `lease` on the interface and keeps it renewed while it can be. */
+function hold<I extends { fd: number }, L extends Dhcp4Lease | Dhcp6Lease>(stack: Stack, s: InterfaceState,
+  p: DhcpProtocol<I, L>, id: I, lease: L): LeaseClient<I, L> {
+  const client: LeaseClient<I, L> = { id, lease };
+  contribute(stack, s, p.method, p.contribution(lease));
+  if (Number.isFinite(lease.renewalTime)) {
+    client.keeper = new LeaseKeeper({
+      fd: id.fd,
+      acquire: () => p.acquire(id),
+      renew: (l, rebinding) => p.renew(id, l, rebinding),
+      changed: (l) => { client.lease = l ?? undefined; contribute(stack, s, p.method, l && p.contribution(l)); },
+    }, lease);
+  }
+  return client;
+}
+
 /** Ends a DHCP client: RELEASE for the lease it holds, no more renewals, its socket closed. */
 function endClient<I extends { fd: number }, L extends Dhcp4Lease | Dhcp6Lease>(client: LeaseClient<I, L> | undefined,
-  release: (id: I, lease: L) => void): void {
+  p: DhcpProtocol<I, L>): void {
   if (!client) return;
   client.keeper?.stop();
   if (client.lease) {
     try {
-      release(client.id, client.lease);
+      p.release(client.id, client.lease);
       // The RELEASE may wait for the server's link address (ARP, neighbour discovery): let it leave
       // the stack before the socket goes, and the stack with it when closing (at most 500 ms).
       const until = Date.now() + 500;
@@ -78,21 +113,13 @@ function endClient<I extends { fd: number }, L extends Dhcp4Lease | Dhcp6Lease>(
 }
 
 function cleanDhcp4(s: InterfaceState): void {
-  endClient(s.dhcp4, dhcp4.release);
+  endClient(s.dhcp4, DHCP4);
   s.dhcp4 = undefined;
 }
 
 function cleanDhcp6(s: InterfaceState): void {
-  endClient(s.dhcp6, dhcp6.release);
+  endClient(s.dhcp6, DHCP6);
   s.dhcp6 = undefined;
-}
-
-function dhcp4Contribution(l: Dhcp4Lease): Contribution {
-  return { addresses: [{ address: l.address, prefixLen: l.prefixLen }], gateways: l.routers.slice(0, 1), dns: l.dns, domains: l.domains };
-}
-
-function dhcp6Contribution(l: Dhcp6Lease): Contribution {
-  return { addresses: l.address ? [{ address: l.address, prefixLen: 128 }] : [], gateways: [], dns: l.dns, domains: l.domains };
 }
 
 function rdContribution(ra: RouterAdvertisement, slaac: boolean, mac: Buffer, fqdn?: string): Contribution {
@@ -182,16 +209,7 @@ function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResul
       const lease = (yield { fd, exchange: dhcp6.acquire(id, s.rd?.managed ?? true) }) as Dhcp6Lease | null;
       if (lease) {
         fd = -1;  // the client's now
-        const client: LeaseClient<typeof id, Dhcp6Lease> = s.dhcp6 = { id, lease };
-        contribute(stack, s, 'dhcp6', dhcp6Contribution(lease));
-        if (Number.isFinite(lease.renewalTime)) {
-          client.keeper = new LeaseKeeper({
-            fd: id.fd,
-            acquire: () => dhcp6.acquire(id),
-            renew: (l, rebinding) => dhcp6.renew(id, l, rebinding),
-            changed: (l) => { client.lease = l ?? undefined; contribute(stack, s, 'dhcp6', l && dhcp6Contribution(l)); },
-          }, lease);
-        }
+        s.dhcp6 = hold(stack, s, DHCP6, id, lease);
       } else fail('dhcp6', timeout('dhcp6', iface, 6));
     } catch (err) {
       fail('dhcp6', err as IothError);
@@ -211,14 +229,7 @@ function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResul
       if (lease === 'nak') lease = (yield { fd, exchange: dhcp4.acquire(id) }) as typeof lease;
       if (lease && lease !== 'nak') {
         fd = -1;  // the client's now
-        const client: LeaseClient<typeof id, Dhcp4Lease> = s.dhcp4 = { id, lease };
-        contribute(stack, s, 'dhcp4', dhcp4Contribution(lease));
-        client.keeper = new LeaseKeeper({
-          fd: id.fd,
-          acquire: () => dhcp4.acquire(id),
-          renew: (l, rebinding) => dhcp4.renew(id, l, rebinding),
-          changed: (l) => { client.lease = l ?? undefined; contribute(stack, s, 'dhcp4', l && dhcp4Contribution(l)); },
-        }, lease);
+        s.dhcp4 = hold(stack, s, DHCP4, id, lease);
       } else {
         fail('dhcp4', lease === 'nak' ? nodeError('ERR_IOTH_DHCP_REFUSED', `the DHCP server refused the address it offered on ${iface}, twice`)
           : timeout('dhcp4', iface, 6));

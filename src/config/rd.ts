@@ -7,7 +7,7 @@
 import { formatIp } from '../address';
 import { native } from '../native';
 import type { Stack } from '../stack';
-import { Datagram, Exchange, transact } from './exchange';
+import { Datagram, Exchange, preparedSocket, transact } from './exchange';
 import { decodeNames } from './names';
 import { isDomainName } from './parse';
 
@@ -91,13 +91,8 @@ export function* discover(fd: number, ifindex: number, mac: Buffer): Exchange<Ro
 
 /** A raw ICMPv6 socket on `iface`, sending with hop limit 255 as neighbour discovery requires. */
 export function openIcmpSocket(stack: Stack, iface: string): number {
-  const fd = stack.socketFd(6, 'raw', ICMPV6);
-  try {
+  return preparedSocket(() => stack.socketFd(6, 'raw', ICMPV6), (fd) => {
     native.setSocketOption(fd, 'bindtodevice', iface);
     native.setSocketOption(fd, 'multicast_hops6', 255);
-  } catch (err) {
-    require('node:fs').closeSync(fd);
-    throw err;
-  }
-  return fd;
+  });
 }
