@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import { descendants } from './helpers/host-sockets';
 import { assertPrivateNetns, vxvdeGroup } from './helpers/netns';
 
 beforeAll(assertPrivateNetns);
@@ -17,6 +18,8 @@ const CLIENT_TIMEOUT = 2000;
 
 interface Proc {
   child: ChildProcess;
+  /** The process and those below it (vdestack helpers) as last seen: killed at the end too. */
+  family: Set<number>;
   next(key: string, ms?: number): Promise<Record<string, unknown>>;
   send(line: string): void;
   stderr(): string;
@@ -26,7 +29,12 @@ const procs: Proc[] = [];
 let dir: string;
 beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iothts-faults-')); });
 afterEach(() => {
-  for (const p of procs.splice(0)) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  // A killed process's vdestack helper can outlive it and hold its stdout open: kill those too.
+  for (const p of procs.splice(0)) {
+    for (const pid of p.family) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  }
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -36,13 +44,16 @@ function start(cmd: string, args: string[]): Proc {
   const waiters: Array<() => void> = [];
   let err = '';
   child.stderr!.on('data', (d) => { err += d; });
+  const family = new Set<number>();
   readline.createInterface({ input: child.stdout! }).on('line', (l) => {
+    if (child.pid && child.exitCode === null) for (const pid of descendants(child.pid)) family.add(pid);
     try { seen.push(JSON.parse(l)); } catch { err += `${l}\n`; }
     for (const w of waiters.splice(0)) w();
   });
   child.on('exit', () => { for (const w of waiters.splice(0)) w(); });
   const proc: Proc = {
     child,
+    family,
     stderr: () => err,
     send: (line) => { if (child.exitCode === null) child.stdin!.write(`${line}\n`); },
     next: (key, ms = 20000) => new Promise((resolve, reject) => {
