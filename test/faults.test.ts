@@ -44,7 +44,7 @@ function start(cmd: string, args: string[]): Proc {
   const waiters: Array<() => void> = [];
   let err = '';
   child.stderr!.on('data', (d) => { err += d; });
-  const family = new Set<number>();
+  const family = new Set<number>(child.pid ? [child.pid] : []);
   readline.createInterface({ input: child.stdout! }).on('line', (l) => {
     if (child.pid && child.exitCode === null) for (const pid of descendants(child.pid)) family.add(pid);
     try { seen.push(JSON.parse(l)); } catch { err += `${l}\n`; }

@@ -2,6 +2,8 @@
 // as opposed to a virtual stack's: its socket descriptors whose inodes appear in its namespace's
 // /proc/PID/net/{tcp,tcp6,udp,udp6}. A stack's sockets live in vdestack's namespace and never
 // appear there. This catches leaks that do not fail, such as a listener bound on the host.
+// Give it the app's processes only: a vdestack helper shares its app's descriptor table but
+// lives in its stack's namespace, so through it the stack's own sockets would look like host ones.
 import * as fs from 'node:fs';
 
 export interface HostSocket {
@@ -35,6 +37,15 @@ export function hostSockets(pid: number): HostSocket[] {
     }
   }
   return found;
+}
+
+/** The network namespace of a process ("net:[4026532...]"); vdestack helpers are in their stack's. */
+export function netnsOf(pid: number): string {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return '';
+  }
 }
 
 /** `pid` and every process below it. */
