@@ -11,7 +11,7 @@
 // does it). Exit status 0 when everything held, 1 otherwise. The last line of stdout is the JSON
 // report. Each part runs in a child process of its own (the same file, another role), so
 // descriptors are counted per process: the server needs CONNECTIONS + about 100.
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -310,6 +310,12 @@ async function orchestrate(): Promise<number> {
   const group = Number(arg('group', (process.pid % 250) + 1));
   const vnl = `vxvde://234.99.${(process.pid >> 8) & 255}.${group}`;
   const log = (s: string) => console.error(`load: ${s}`);
+  // The server needs a descriptor per connection: say so plainly when the hard limit is too low.
+  const hard = execFileSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim();
+  if (hard !== 'unlimited' && Number(hard) < connections + cannonConnections + 200) {
+    console.log(JSON.stringify({ connections, pass: false, failures: [`the hard RLIMIT_NOFILE (${hard}) is below the ${connections + cannonConnections + 200} descriptors the server needs`] }));
+    return 1;
+  }
   const began = Date.now();
   const children: Child[] = [];
   const report: Record<string, unknown> = { connections, seconds, holders, cannonConnections, warmup, vnl };
