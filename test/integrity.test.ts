@@ -30,16 +30,14 @@ test('256 MiB each way at once over vxvde: the same SHA-256 on both sides', asyn
   expect(r.aToB.sent).not.toBe(r.bToA.sent);
 }, 120000);
 
-// Usually 3-10 s. Under CPU contention a connection across this link was once seen idle in
-// retransmission back-off (RTO 27 s after 5 lost retransmissions of the same segment), so the
-// bound is generous: this test is about the bytes, not the speed.
-test('16 MiB each way through 5 % loss with reordering: the same SHA-256 on both sides', async () => {
-  const r = await run(['--mib', '16', '--loss', '5', '--timeout', '150'], 170000);
+// About 5 s alone; the bound is generous for a loaded CI machine: this test is about the bytes.
+test('32 MiB each way through 5 % loss with reordering: the same SHA-256 on both sides', async () => {
+  const r = await run(['--mib', '32', '--loss', '5', '--timeout', '120'], 150000);
   // The link really loses and reorders (1000 numbered datagrams).
   expect(r.probe.lossPct).toBeGreaterThanOrEqual(2);
   expect(r.probe.lossPct).toBeLessThanOrEqual(10);
   expect(r.probe.reordered).toBeGreaterThan(10);
   expect(r.identical).toBe(true);
-  expect(r.aToB.bytes).toBe(16 * 1024 * 1024);
-  expect(r.bToA.bytes).toBe(16 * 1024 * 1024);
-}, 180000);
+  expect(r.aToB.bytes).toBe(32 * 1024 * 1024);
+  expect(r.bToA.bytes).toBe(32 * 1024 * 1024);
+}, 160000);

@@ -3,19 +3,30 @@
 //
 //   node dist/bench/reliability/integrity.js [--mib 1024] [--loss 5] [--delay 1+1] [--timeout S]
 //
-// With --loss the two stacks are on two vxvde groups joined by VDE's own wire emulator:
-// `dpipe vde_plug vxvde://A = wirefilter -N -l LOSS -d DELAY = vde_plug vxvde://B`. wirefilter
-// drops LOSS % of the frames in each direction; -d 1+1 gives each frame its own random extra delay
-// of 0-2 ms, and -N (no FIFO) lets a frame delayed less overtake one delayed more: that is the
-// reordering. (Linux's netem qdisc would do the same on the namespace's lo, but needs
-// CONFIG_NET_SCH_NETEM, which not every kernel has: wirefilter needs nothing from the kernel.)
+// With --loss, A's stack hosts a hub and B's is on a vxvde group; VDE's own wire emulator joins
+// them: `wirefilter -N -l LOSS -d DELAY -v HUBPATH:vxvde://B`. wirefilter drops LOSS % of the
+// frames in each direction; -d 1+1 gives each frame its own random extra delay of 0-2 ms, and -N
+// (no FIFO) lets a frame delayed less overtake one delayed more: that is the reordering. (Linux's
+// netem qdisc would do the same on the namespace's lo, but needs CONFIG_NET_SCH_NETEM, which not
+// every kernel has: wirefilter needs nothing from the kernel.)
+// wirefilter opens both networks itself, with no byte stream in between, for two reasons found
+// the hard way with vde2 2.3.2 (src/wirefilter.c): (1) with both sides on stdio
+// (`dpipe vde_plug A = wirefilter = vde_plug B`) it corrupts frames: its reassembly buffer is
+// declared `fragment[BUFSIZE][2]` and indexed `fragment[dir]`, so the two directions' buffers
+// overlap 2 bytes apart (measured: 16 to 59 TcpInCsumErrors per 16 MiB each way, even with no
+// loss set, and TCP sometimes stuck in retransmission back-off); (2) with any side on stdio, it and
+// vde_plug can each block writing into the other's full pipe, and the link stops for good (seen
+// under load: both blocked in write(), both TCP ends at back-off 7).
 // Before the transfer a UDP probe of numbered datagrams measures the loss and reordering the link
 // really does, so a run cannot pass on a link that injects nothing.
 //
 // Must run inside the private network namespace (scripts/in-private-netns.sh; npm run soak does).
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import type * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Stack } from 'iothts';
 
 const MIB = 1024 * 1024;
@@ -23,6 +34,8 @@ const MIB = 1024 * 1024;
 export interface Link {
   vnlA: string;
   vnlB: string;
+  /** Starts what joins A and B, once A's stack exists (it hosts A's hub). */
+  connect(): Promise<void>;
   close(): Promise<void>;
   children: ChildProcess[];
 }
@@ -32,29 +45,45 @@ function newGroup(): string {
   return `vxvde://234.98.${process.pid & 255}.${(++groups * 16 + (process.pid >> 8)) % 250 + 1}`;
 }
 
-/** Two vxvde groups joined by wirefilter (loss %, delay "ms+jitter", no FIFO: reordering). */
+/**
+ * A hub (hosted by A's stack) and a vxvde group (B's) joined by wirefilter: loss %, delay
+ * "ms+jitter", no FIFO (reordering). wirefilter opens both networks itself (`-v PATH:VNL`).
+ */
 export function lossyLink(loss: number, delay = '1+1'): Link {
-  const vnlA = newGroup();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iothts-wirefilter-'));
   const vnlB = newGroup();
-  const child = spawn('dpipe', ['vde_plug', vnlA, '=', 'wirefilter', '-N', '-l', String(loss), '-d', delay, '=', 'vde_plug', vnlB],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
+  const children: ChildProcess[] = [];
   let err = '';
-  child.stderr!.on('data', (d) => { err += d; });
   return {
-    vnlA, vnlB, children: [child],
-    close: () => new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 2000).unref();
-    }),
+    vnlA: `hub://${dir}/hub`, vnlB, children,
+    async connect() {
+      // -v splits its argument at the first ':', so the hub goes first, as a plain path. With two
+      // plugs wirefilter also wants a console on stdin and ends when it closes: keep it open.
+      const child = spawn('wirefilter', ['-N', '-l', String(loss), '-d', delay, '-v', `${dir}/hub:${vnlB}`],
+        { stdio: ['pipe', 'ignore', 'pipe'] });
+      children.push(child);
+      child.stderr!.on('data', (d) => { err += d; });
+      await new Promise((r) => setTimeout(r, 300));
+      if (child.exitCode !== null) throw new Error(`wirefilter exited ${child.exitCode}: ${err}`);
+    },
+    close: async () => {
+      for (const child of children) {
+        if (child.exitCode !== null || child.signalCode !== null) continue;
+        await new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+        });
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
     toString: () => err,
   } as Link;
 }
 
 export function directLink(): Link {
   const vnl = newGroup();
-  return { vnlA: vnl, vnlB: vnl, children: [], close: async () => {} };
+  return { vnlA: vnl, vnlB: vnl, children: [], connect: async () => {}, close: async () => {} };
 }
 
 export function stackOn(vnl: string, ip: string): Stack {
@@ -192,9 +221,10 @@ export async function integrityRun(mib: number, loss: number, timeoutMs: number,
   const a = stackOn(link.vnlA, '10.8.0.1');
   const b = stackOn(link.vnlB, '10.8.0.2');
   try {
+    await link.connect();
     const linkProbe = loss > 0 ? await probe(b, a, '10.8.0.1') : null;
     const result = await transfer(a, '10.8.0.1', b, mib, timeoutMs);
-    return { mib, loss, delay: loss > 0 ? delay : null, link: loss > 0 ? 'wirefilter -N' : 'vxvde', probe: linkProbe, ...result };
+    return { mib, loss, delay: loss > 0 ? delay : null, link: loss > 0 ? 'hub + wirefilter -N + vxvde' : 'vxvde', probe: linkProbe, ...result };
   } finally {
     a.close();
     b.close();
