@@ -6,6 +6,7 @@ import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { descendants, HostSocket, hostSockets, netnsOf } from './helpers/host-sockets';
 import { assertPrivateNetns, vxvdeGroup } from './helpers/netns';
 import { curlUnderVdens } from './helpers/vdens';
 
@@ -56,9 +57,26 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
   });
 }
 
+test('the host-socket census sees a listener and a UDP socket on the host stack (so its empty answers mean something)', async () => {
+  const net = await import('node:net');
+  const dgram = await import('node:dgram');
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const udp = dgram.createSocket('udp6');
+  await new Promise<void>((r) => udp.bind(0, '::1', r));
+  const seen = hostSockets(process.pid);
+  expect(seen).toContainEqual({ proto: 'tcp', local: '0100007F', port: (server.address() as import('node:net').AddressInfo).port, state: 'LISTEN' });
+  expect(seen.some((h) => h.proto === 'udp6' && h.port === udp.address().port)).toBe(true);
+  server.close();
+  udp.close();
+});
+
 test('unmodified server and client apps, each in an empty netns, over a hub: express, fetch, ws, https, http2, dgram, dns', async () => {
   const hub = path.join(dir, 'hub');
-  await startServer({ IOTH_VNL: `hub://${hub}`, IOTH_CONFIG: 'eth,ip=10.0.0.1/24' });
+  const server = await startServer({ IOTH_VNL: `hub://${hub}`, IOTH_CONFIG: 'eth,ip=10.0.0.1/24' });
+  // Its six servers listen on the stack: not one socket on the host's stack, not even a listener
+  // (which an empty namespace would let bind and never reach).
+  expect(hostSockets(server.pid!)).toEqual([]);
   const [cmd, args] = nodeArgs([path.join(fixtures, 'client.mjs'), cert]);
   const result = await run(cmd, args, { IOTH_VNL: `vde://${hub}`, IOTH_CONFIG: 'eth,ip=10.0.0.2/24,dns=10.0.0.1' });
   expect(result.stderr).toBe('');
@@ -73,13 +91,22 @@ test('unmodified server and client apps, each in an empty netns, over a hub: exp
     udp: 'echo ping',
     isIPv4: true,
   });
+  expect(hostSockets(server.pid!)).toEqual([]);
 }, 40000);
 
 test('the iothpy vhttp scenario: curl under vdens fetches from an express app served with the hook over vxvde', async () => {
   const vnl = vxvdeGroup();
-  await startServer({ IOTH_VNL: vnl, IOTH_CONFIG: 'eth,ip=10.0.0.1/24' }, true);
+  // vxvde's multicast sockets are opened by the app's process in its own namespace (libioth's
+  // vdestack opens the VNL before it makes the stack's), and curl's vdens must share that
+  // namespace: the server runs in the test's private one. There the only host sockets it may hold
+  // are vxvde's UDP ones (the group's port 14789 and a unicast port): no TCP socket at all.
+  const server = await startServer({ IOTH_VNL: vnl, IOTH_CONFIG: 'eth,ip=10.0.0.1/24' }, true);
   const body = await curlUnderVdens(vnl, '10.0.0.2', 'http://10.0.0.1:8080/hello/curl', children);
   expect(JSON.parse(body)).toEqual({ hello: 'curl', from: '::ffff:10.0.0.2' });
+  const host = hostSockets(server.pid!);
+  expect(host.filter((h: HostSocket) => h.proto.startsWith('tcp'))).toEqual([]);
+  expect(host.filter((h: HostSocket) => h.port === 14789)).not.toEqual([]);
+  expect(host.filter((h: HostSocket) => h.proto.startsWith('udp')).length).toBeLessThanOrEqual(2);
 }, 40000);
 
 test('CommonJS apps with --require, and the default configuration (slirp with a static address)', async () => {
@@ -136,7 +163,8 @@ describe('misconfiguration: one line naming the variable and the value, exit 1',
     ['unknown plugin in IOTH_CONFIG', { IOTH_CONFIG: 'stack=nope,vnl=null://' }, /^iothts\/register: IOTH_STACK="nope": .*no libioth plugin "nope"/],
   ];
   test.each(cases)('%s', async (_name, env, message) => {
-    const { code, stdout, stderr } = await run(process.execPath, ['--import', 'iothts/register', '-e', 'console.log("app ran")'], env);
+    const [cmd, args] = nodeArgs(['-e', 'console.log("app ran")']);
+    const { code, stdout, stderr } = await run(cmd, args, env);
     expect(code).toBe(1);
     expect(stdout).toBe(''); // the app never ran
     expect(stderr.trim().split('\n')).toHaveLength(1);
@@ -190,6 +218,11 @@ test('a worker thread uses the process\'s stack; cluster workers serve through t
     app.on('exit', (code) => reject(new Error(`app exited ${code}: ${err}`)));
   });
   await ready;
+  // The primary and its cluster workers (the processes in the app's namespace, not the stacks'
+  // helpers, which live in the stacks' own): no socket on the host's stack.
+  const family = descendants(app.pid!).filter((pid) => netnsOf(pid) === netnsOf(app.pid!));
+  expect(family.length).toBeGreaterThanOrEqual(3);
+  expect(family.flatMap((pid) => hostSockets(pid))).toEqual([]);
   const ended = new Promise<void>((resolve) => app.on('exit', () => resolve()));
   // A client of its own on the hub: 20 connections, then /done.
   const client = `
