@@ -2,8 +2,9 @@
 // parsed with iothconf's separators and quoting, then applied to a stack. This covers the static
 // keys; DHCP, router discovery and the rest of iothconf are not implemented yet.
 import { isIP } from 'node:net';
+import { parseMac } from './address';
 import { nodeError } from './args';
-import { IothError } from './errors';
+import { invalidArgType, IothError } from './errors';
 import type { Stack } from './stack';
 
 export interface ConfigResult {
@@ -51,9 +52,18 @@ export function tokenize(config: string): string[] {
   return tokens;
 }
 
+function isMac(value: string): boolean {
+  try {
+    parseMac('mac', value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Applies a configuration string to `stack`; errors quote the offending item. */
 export function applyConfig(stack: Stack, config: string): ConfigResult {
-  if (typeof config !== 'string') throw nodeError('ERR_INVALID_ARG_TYPE', 'The "config" argument must be of type string');
+  if (typeof config !== 'string') throw invalidArgType('config', 'of type string', config);
   const items = tokenize(config).map((token) => {
     const eq = token.indexOf('=');
     const key = eq < 0 ? token : token.slice(0, eq);
@@ -62,14 +72,23 @@ export function applyConfig(stack: Stack, config: string): ConfigResult {
     if ((key === 'eth') !== (value === undefined)) throw bad(token, key === 'eth' ? 'takes no value' : 'needs a value');
     // Every value is checked before anything is applied: a bad item leaves the stack untouched.
     const v = value ?? '';
-    if (key === 'ifindex' && !/^\d+$/.test(v)) throw bad(token, 'must be an interface index');
-    if (key === 'mtu' && !/^\d+$/.test(v)) throw bad(token, 'must be a number');
+    // (The ranges are those of the calls that apply them: a value they would refuse is refused here.)
+    if (key === 'iface' && (v === '' || Buffer.byteLength(v) > 15 || v.includes('\0'))) throw bad(token, 'must be an interface name of 1 to 15 bytes');
+    if (key === 'ifindex' && !(/^\d+$/.test(v) && Number(v) <= 0x7fffffff)) throw bad(token, 'must be an interface index');
+    if (key === 'mtu' && !(/^\d+$/.test(v) && Number(v) >= 68 && Number(v) <= 65535)) throw bad(token, 'must be an MTU from 68 to 65535');
     if (key === 'ip') {
       const [address, len, extra] = v.split('/');
-      if (!isIP(address) || extra !== undefined || (len !== undefined && !/^\d{1,3}$/.test(len))) throw bad(token, 'must be an address with an optional /prefix');
+      const max = isIP(address) === 4 ? 32 : 128;
+      if (!isIP(address) || address.includes('%') || extra !== undefined || (len !== undefined && !(/^\d{1,3}$/.test(len) && Number(len) <= max))) {
+        throw bad(token, 'must be an address with an optional /prefix');
+      }
     }
-    if ((key === 'gw' || key === 'dns') && !isIP(v)) throw bad(token, 'must be an IPv4 or IPv6 address');
-    if (key === 'domain' && !/^[A-Za-z0-9_.-]+$/.test(v)) throw bad(token, 'must be a domain name');
+    if ((key === 'gw' || key === 'dns') && !(isIP(v) && (key === 'dns' || !v.includes('%')))) throw bad(token, 'must be an IPv4 or IPv6 address');
+    if ((key === 'mac' || key === 'macaddr') && !isMac(v)) throw bad(token, 'must be a MAC address such as 02:00:00:00:00:01');
+    // As stack.dns.setSearch() takes it: labels of 1 to 63 characters, not starting with '-'.
+    if (key === 'domain' && !/^(?!-)[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*$/.test(v.replace(/^\.|\.$/g, ''))) {
+      throw bad(token, 'must be a domain name');
+    }
     return { token, key, value: v };
   });
   const result: ConfigResult = { iface: 'vde0', up: false, addresses: [], gateways: [], dns: [], domains: [] };
