@@ -3,7 +3,7 @@
 import * as net from 'node:net';
 import { checkPort, nodeError, normalizeNetArgs, NetOptions } from './args';
 import { adoptSocketHandles, boundSocket } from './bind';
-import { stackClosed } from './errors';
+import { invalidArgType, stackClosed } from './errors';
 import type { LookupFunction } from 'node:net';
 import type { Stack } from './stack';
 
@@ -122,7 +122,10 @@ export function createStackNet(stack: Stack, lookup: () => LookupFunction): Stac
     createServer: createServer as typeof net.createServer,
     connect: connect as typeof net.connect,
     createConnection: connect as typeof net.createConnection,
-    listen: ((server: net.Server, ...args: unknown[]) => listen(server, args)) as StackNet['listen'],
+    listen: ((server: net.Server, ...args: unknown[]) => {
+      if (!(server instanceof net.Server)) throw invalidArgType('server', 'an instance of net.Server', server);
+      return listen(server, args);
+    }) as StackNet['listen'],
     isIP: net.isIP,
     isIPv4: net.isIPv4,
     isIPv6: net.isIPv6,
