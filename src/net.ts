@@ -108,7 +108,7 @@ export function createStackNet(stack: Stack, lookup: () => LookupFunction): Stac
   function connect(...args: unknown[]): net.Socket {
     const [options, cb] = normalizeNetArgs(args);
     const socket = new Socket(options as net.SocketConstructorOpts);
-    if (typeof options.timeout === 'number' && options.timeout) socket.setTimeout(options.timeout);
+    if (options.timeout) socket.setTimeout(options.timeout as number); // as Node: a bad value throws
     return cb ? socket.connect(options as net.TcpSocketConnectOpts, cb) : socket.connect(options as net.TcpSocketConnectOpts);
   }
 
