@@ -57,6 +57,7 @@ export function createStackNet(stack: Stack, lookup: () => LookupFunction): Stac
       throw nodeError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
     }
     const port = options.port === undefined || options.port === null ? 0 : checkPort(options.port, 'options.port');
+    if (options.host && typeof options.host !== 'string') throw invalidArgType('hostname', 'of type string', options.host); // as Node's look-up
     const backlog = Number(options.backlog) || Number(args.length > 1 && args[1]) || Number(args.length > 2 && args[2]) || undefined;
     if (cb) server.once('listening', cb);
     const ipv6Only = Boolean(options.ipv6Only);
