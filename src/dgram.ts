@@ -23,7 +23,8 @@ export function createStackDgram(stack: Stack, lookup: () => LookupFunction): St
 
     constructor(type: dgram.SocketType | dgram.SocketOptions, listener?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void) {
       if (stack.closed) throw stackClosed('create a UDP socket');
-      const options: dgram.SocketOptions = typeof type === 'string' ? { type } : { ...type };
+      // Inheriting rather than spreading: a Buffer given as options would be copied byte by byte.
+      const options: dgram.SocketOptions = typeof type === 'object' && type !== null ? Object.create(type) : { type };
       options.lookup ??= lookup() as dgram.SocketOptions['lookup'];
       // @types/node declares no constructor arguments; Node's takes (type | options, listener).
       super(...([options, listener] as unknown as []));

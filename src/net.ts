@@ -36,7 +36,8 @@ export function createStackNet(stack: Stack, lookup: () => LookupFunction): Stac
       if (stack.closed) throw stackClosed('connect');
       const [options, cb] = normalizeNetArgs(args);
       if (options.path) return super.connect(options as net.IpcSocketConnectOpts, cb ?? undefined); // as Node: a truthy path is IPC
-      const tcp = { ...options, autoSelectFamily: false, lookup: options.lookup ?? lookup() } as net.TcpSocketConnectOpts;
+      // Inheriting rather than spreading: a Buffer given as options would be copied byte by byte.
+      const tcp = Object.assign(Object.create(options) as object, { autoSelectFamily: false, lookup: options.lookup ?? lookup() }) as net.TcpSocketConnectOpts;
       return cb ? super.connect(tcp, cb) : super.connect(tcp);
     }
   }
