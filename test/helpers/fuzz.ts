@@ -5,7 +5,7 @@ import * as fc from 'fast-check';
 import { types } from 'node:util';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const shared = require('../fixtures/hostile.js') as {
-  hostile: () => fc.Arbitrary<unknown>;
+  hostile: (options?: { sparse?: boolean; huge?: boolean }) => fc.Arbitrary<unknown>;
   HostileError: new () => Error;
   safeVnl: (v: unknown) => unknown;
   NODE_CODE: RegExp;
@@ -18,9 +18,13 @@ export const { hostile, HostileError, safeVnl, NODE_CODE, fcParams } = shared;
 /** Inputs tried per property, printed at the end of each file (the "inputs tried" figure). */
 export const tried: Record<string, number> = {};
 
+/** The slowest bounded calls (ms, call), for the report. */
+export const slowest: Array<[number, string]> = [];
+
 export function report(file: string): void {
   const total = Object.values(tried).reduce((a, b) => a + b, 0);
-  console.log(`${file}: seed ${fcParams(1).seed}, inputs tried ${total}: ${JSON.stringify(tried)}`);
+  console.log(`${file}: seed ${fcParams(1).seed}, inputs tried ${total}: ${JSON.stringify(tried)}` +
+    `${slowest.length ? `; slowest: ${JSON.stringify(slowest)}` : ''}`);
 }
 
 /** fc.assert with the seed and run count of the environment; counts the inputs tried. */
@@ -60,12 +64,14 @@ export function show(value: unknown): string {
  * it received; a system error carries errno and syscall and says what was attempted.
  * Returns the code, for the tally. Throws a description of what is wrong otherwise.
  */
-export function checkError(err: unknown, what: string, names: readonly string[]): string {
+export function checkError(err: unknown, what: string, names: readonly string[], asNode?: () => void): string {
   if (err instanceof HostileError) return 'EHOSTILE';
   // (isNativeError: the addon's errors come from another realm than jest's test context.)
   if (!types.isNativeError(err)) throw new Error(`${what} threw a non-Error: ${show(err)}`);
   const e = err as NodeJS.ErrnoException;
   if (typeof e.code !== 'string' || !NODE_CODE.test(e.code)) {
+    // Node's own API may throw uncoded errors too (a Symbol where a string goes): the same is fine.
+    if (asNode && sameThrow(e, asNode)) return `as Node: ${e.name}`;
     throw new Error(`${what} threw ${e.name} without a Node-style code: ${e.message}`);
   }
   if (/^ERR_(INVALID_ARG_TYPE|INVALID_ARG_VALUE|OUT_OF_RANGE)$/.test(e.code)) {
@@ -74,11 +80,21 @@ export function checkError(err: unknown, what: string, names: readonly string[])
     if (!/Received/.test(e.message)) throw new Error(`${what}: ${e.code} does not say what it received: ${e.message}`);
     if (e.name !== (e.code === 'ERR_OUT_OF_RANGE' ? 'RangeError' : 'TypeError')) throw new Error(`${what}: ${e.code} is a ${e.name}`);
   }
-  if (/^E[A-Z0-9]+$/.test(e.code) && e.syscall !== undefined &&
-    (typeof e.errno !== 'number' || !e.message.startsWith(`${e.syscall} ${e.code}`))) {
+  // (node:dns's query errors have no errno, as c-ares's in Node.)
+  if (/^E[A-Z0-9_]+$/.test(e.code) && e.syscall !== undefined &&
+    (!(e.errno === undefined || (typeof e.errno === 'number' && e.errno < 0)) || !e.message.startsWith(`${e.syscall} ${e.code}`))) {
     throw new Error(`${what}: a system error not in Node's form: ${e.message}`);
   }
   return e.code;
+}
+
+function sameThrow(e: Error, asNode: () => void): boolean {
+  try {
+    asNode();
+  } catch (theirs) {
+    return (theirs as Error)?.name === e.name && (theirs as Error)?.message === e.message;
+  }
+  return false;
 }
 
 /** Counts outcomes by code ('ok' for success), for the test output. */
@@ -89,16 +105,31 @@ export class Tally {
   }
 }
 
-/** Settles with what `run` reports, or rejects after `ms` (a hang is a failure, never a stuck test). */
-export function bounded<T>(ms: number, what: string, run: (done: (value: T) => void, fail: (err: unknown) => void) => void): Promise<T> {
+/**
+ * Settles with the first outcome `run` reports through `done(() => outcome)` (a check that throws
+ * rejects instead), or rejects after `ms`: a hang is a failure, never a stuck test.
+ */
+export function bounded<T>(ms: number, what: string, run: (done: (outcome: () => T) => void) => void): Promise<T> {
+  const began = Date.now();
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: no outcome within ${ms} ms`)), ms);
-    const done = (value: T) => { clearTimeout(timer); resolve(value); };
-    const fail = (err: unknown) => { clearTimeout(timer); reject(err); };
+    let settled = false;
+    const timer = setTimeout(() => done(() => { throw new Error(`${what}: no outcome within ${ms} ms`); }), ms);
+    function done(outcome: () => T): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      slowest.push([Date.now() - began, what.slice(0, 120)]);
+      slowest.sort((a, b) => b[0] - a[0]).splice(3);
+      try {
+        resolve(outcome());
+      } catch (err) {
+        reject(err);
+      }
+    }
     try {
-      run(done, fail);
+      run(done);
     } catch (err) {
-      fail(err);
+      done(() => { throw err; });
     }
   });
 }
