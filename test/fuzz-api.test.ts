@@ -140,7 +140,7 @@ describe('stack.config(str)', () => {
     const partial: string[] = [];
     const snapshot = () => JSON.stringify([stack.links(), stack.interfaces(), stack.routes(), stack.dns.getServers(), stack.dns.getSearch()]);
     try {
-      check('stack.config', 1000, fc.property(config, (str) => {
+      check('stack.config', 700, fc.property(config, (str) => {
         const before = snapshot();
         try {
           stack.config(str as string);
