@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import type { LookupFunction } from 'node:net';
 import { checkPort, nodeError } from './args';
 import { boundSocket } from './bind';
-import { stackClosed } from './errors';
+import { invalidArgType, stackClosed } from './errors';
 import type { Stack } from './stack';
 
 export interface StackDgram {
@@ -23,7 +23,8 @@ export function createStackDgram(stack: Stack, lookup: () => LookupFunction): St
 
     constructor(type: dgram.SocketType | dgram.SocketOptions, listener?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void) {
       if (stack.closed) throw stackClosed('create a UDP socket');
-      const options: dgram.SocketOptions = typeof type === 'string' ? { type } : { ...type };
+      // Inheriting rather than spreading: a Buffer given as options would be copied byte by byte.
+      const options: dgram.SocketOptions = typeof type === 'object' && type !== null ? Object.create(type) : { type };
       options.lookup ??= lookup() as dgram.SocketOptions['lookup'];
       // @types/node declares no constructor arguments; Node's takes (type | options, listener).
       super(...([options, listener] as unknown as []));
@@ -48,10 +49,12 @@ export function createStackDgram(stack: Stack, lookup: () => LookupFunction): St
         return super.bind(...(args as Parameters<dgram.Socket['bind']>));
       }
       if (this.#bindCalled) throw nodeError('ERR_SOCKET_ALREADY_BOUND', 'Socket is already bound');
-      this.#bindCalled = true;
-      const port = checkPort(options ? options.port ?? 0 : first ?? 0);
       const given = options ? options.address : typeof second === 'function' ? undefined : second as string | undefined;
       const address = given || (this.#udp6 ? '::' : '0.0.0.0');
+      // As Node, whose look-up then refuses it: any other address than a string is the hostname's error.
+      if (typeof address !== 'string') throw invalidArgType('hostname', 'of type string', address);
+      this.#bindCalled = true;
+      const port = checkPort(options ? options.port ?? 0 : first ?? 0);
 
       const start = (ip: string): void => {
         let fd: number;

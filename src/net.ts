@@ -3,7 +3,7 @@
 import * as net from 'node:net';
 import { checkPort, nodeError, normalizeNetArgs, NetOptions } from './args';
 import { adoptSocketHandles, boundSocket } from './bind';
-import { stackClosed } from './errors';
+import { invalidArgType, stackClosed } from './errors';
 import type { LookupFunction } from 'node:net';
 import type { Stack } from './stack';
 
@@ -36,7 +36,8 @@ export function createStackNet(stack: Stack, lookup: () => LookupFunction): Stac
       if (stack.closed) throw stackClosed('connect');
       const [options, cb] = normalizeNetArgs(args);
       if (options.path) return super.connect(options as net.IpcSocketConnectOpts, cb ?? undefined); // as Node: a truthy path is IPC
-      const tcp = { ...options, autoSelectFamily: false, lookup: options.lookup ?? lookup() } as net.TcpSocketConnectOpts;
+      // Inheriting rather than spreading: a Buffer given as options would be copied byte by byte.
+      const tcp = Object.assign(Object.create(options) as object, { autoSelectFamily: false, lookup: options.lookup ?? lookup() }) as net.TcpSocketConnectOpts;
       return cb ? super.connect(tcp, cb) : super.connect(tcp);
     }
   }
@@ -57,6 +58,7 @@ export function createStackNet(stack: Stack, lookup: () => LookupFunction): Stac
       throw nodeError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
     }
     const port = options.port === undefined || options.port === null ? 0 : checkPort(options.port, 'options.port');
+    if (options.host && typeof options.host !== 'string') throw invalidArgType('hostname', 'of type string', options.host); // as Node's look-up
     const backlog = Number(options.backlog) || Number(args.length > 1 && args[1]) || Number(args.length > 2 && args[2]) || undefined;
     if (cb) server.once('listening', cb);
     const ipv6Only = Boolean(options.ipv6Only);
@@ -108,7 +110,7 @@ export function createStackNet(stack: Stack, lookup: () => LookupFunction): Stac
   function connect(...args: unknown[]): net.Socket {
     const [options, cb] = normalizeNetArgs(args);
     const socket = new Socket(options as net.SocketConstructorOpts);
-    if (typeof options.timeout === 'number' && options.timeout) socket.setTimeout(options.timeout);
+    if (options.timeout) socket.setTimeout(options.timeout as number); // as Node: a bad value throws
     return cb ? socket.connect(options as net.TcpSocketConnectOpts, cb) : socket.connect(options as net.TcpSocketConnectOpts);
   }
 
@@ -122,7 +124,10 @@ export function createStackNet(stack: Stack, lookup: () => LookupFunction): Stac
     createServer: createServer as typeof net.createServer,
     connect: connect as typeof net.connect,
     createConnection: connect as typeof net.createConnection,
-    listen: ((server: net.Server, ...args: unknown[]) => listen(server, args)) as StackNet['listen'],
+    listen: ((server: net.Server, ...args: unknown[]) => {
+      if (!(server instanceof net.Server)) throw invalidArgType('server', 'an instance of net.Server', server);
+      return listen(server, args);
+    }) as StackNet['listen'],
     isIP: net.isIP,
     isIPv4: net.isIPv4,
     isIPv6: net.isIPv6,

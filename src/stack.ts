@@ -376,8 +376,13 @@ export class Stack implements Disposable {
 
   /** if_nametoindex: the index of the interface called `name`. */
   ifNameToIndex(name: string): number {
-    checkText('name', name, 'interface name');
-    if (Buffer.byteLength(name) > 15) throw invalidArgValue('name', name, 'must be at most 15 bytes (IFNAMSIZ)');
+    return this.#nameToIndex('name', name);
+  }
+
+  // `argument` is the caller's name for it, so that an error names the argument given.
+  #nameToIndex(argument: string, name: string): number {
+    checkText(argument, name, 'interface name');
+    if (Buffer.byteLength(name) > 15) throw invalidArgValue(argument, name, 'must be at most 15 bytes (IFNAMSIZ)');
     try {
       return this.#live('look up an interface').ifNameToIndex(name);
     } catch (err) {
@@ -574,6 +579,7 @@ export class Stack implements Disposable {
   ipLinkDel(ifindex: InterfaceRef): void {
     if (typeof ifindex === 'string') {
       checkText('ifindex', ifindex, 'interface name');
+      if (Buffer.byteLength(ifindex) > 15) throw invalidArgValue('ifindex', ifindex, 'must be at most 15 bytes (IFNAMSIZ)');
       this.#call(`deleting link "${ifindex}"`, { ifname: ifindex },
         () => this.#live('delete a link').ipLinkDel(ifindex, 0));
     } else {
@@ -633,7 +639,7 @@ export class Stack implements Disposable {
 
   /** The index of an interface given by index or by name. */
   resolveInterface(ifindex: InterfaceRef): number {
-    if (typeof ifindex === 'string') return this.ifNameToIndex(ifindex);
+    if (typeof ifindex === 'string') return this.#nameToIndex('ifindex', ifindex);
     return this.#index('ifindex', ifindex);
   }
 

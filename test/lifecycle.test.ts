@@ -59,6 +59,8 @@ test('a worker thread\'s stacks end with the worker', async () => {
   expect(await waitGone(helpers, 2000)).toBeLessThan(2000);
 });
 
+// Measured (52 kills): most helpers are gone within 25 ms, the others when their 10 s poll wakes
+// them (0.4 to 9.9 s). 12 s is that period plus a margin for a loaded machine.
 test('after SIGKILL, helpers notice within libioth\'s 10 s poll period', async () => {
   const { info, exit, kill } = await run('hang', 2);
   expect(info.helpers.every(isAlive)).toBe(true);

@@ -3,7 +3,7 @@
 // string leaves the stack as it was and the error quotes the offending item.
 import { isIP } from 'node:net';
 import { nodeError } from '../args';
-import type { IothError } from '../errors';
+import { invalidArgType, type IothError } from '../errors';
 
 /** How an interface gets configured: each method's contribution is tracked apart. */
 export type Method = 'static' | 'eth' | 'dhcp4' | 'dhcp6' | 'rd';
@@ -104,7 +104,7 @@ export function isDomainName(name: string): boolean {
  * (`allowStack`), as they do to ioth_newstackc.
  */
 export function parseConfig(config: string, allowStack: boolean): ConfigPlan {
-  if (typeof config !== 'string') throw nodeError('ERR_INVALID_ARG_TYPE', `The "config" argument must be of type string. Received ${config === null ? 'null' : typeof config}`);
+  if (typeof config !== 'string') throw invalidArgType('config', 'of type string', config);
   const plan: ConfigPlan = {
     required: new Set(), optional: new Set(), slaac: false, clean: new Set(), debug: false,
     add: { ip: [], gw: [], dns: [], domain: [] }, del: { ip: [], gw: [], dns: [], domain: [] },

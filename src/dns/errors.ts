@@ -93,7 +93,8 @@ export function invalidIpAddress(value: string): IothError {
 
 /** validatePort as node:dns uses it: a number or numeric string from 0 to 65535. */
 export function checkPort(value: unknown): number {
-  const n = Number(value);
+  // (Number() only of a number or a string: of a huge array it would join billions of items.)
+  const n = typeof value === 'number' || typeof value === 'string' ? Number(value) : NaN;
   if ((typeof value !== 'number' && typeof value !== 'string') ||
     (typeof value === 'string' && value.trim().length === 0) || n !== n >>> 0 || n > 0xffff) {
     // The "Received ..." part exactly as the other argument errors describe values.
