@@ -19,9 +19,12 @@ if ! command -v node >/dev/null; then
 fi
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<17)) { console.error(`setup: Node.js >= 20.17 is needed, this is ${process.version}`); process.exit(1) }'
 
-# npm ci only when the installed tree does not match the lock file.
-if ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
+# npm ci only when the lock file changed since the last install (npm's own node_modules/.package-lock.json
+# never matches package-lock.json byte for byte, so a stamp of our own records what was installed).
+stamp=node_modules/.iothts-lock.sha256
+if [ "$(sha256sum < package-lock.json)" != "$(cat "$stamp" 2>/dev/null)" ]; then
   npm ci --no-audit --no-fund --loglevel=error
+  sha256sum < package-lock.json > "$stamp"
 fi
 npm run --silent build
 echo "setup: ready"
