@@ -89,11 +89,16 @@ struct Args {
       throw ArgError(info.Env(), false, "ERR_INVALID_ARG_TYPE", Where(i) + " must be a boolean");
     return info[i].As<Napi::Boolean>().Value();
   }
-  std::vector<uint8_t> Bytes(size_t i, size_t len) const {
-    if (!info[i].IsBuffer())
+  // A Buffer or another Uint8Array. (IsBuffer() also says yes to a DataView, which Buffer's
+  // accessors then refuse with an uncoded "Invalid argument": hence the typed array check.)
+  Napi::Uint8Array ByteArray(size_t i) const {
+    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
       throw ArgError(info.Env(), false, "ERR_INVALID_ARG_TYPE", Where(i) + " must be a Buffer");
-    auto buf = info[i].As<Napi::Buffer<uint8_t>>();
-    if (buf.Length() != len)
+    return info[i].As<Napi::Uint8Array>();
+  }
+  std::vector<uint8_t> Bytes(size_t i, size_t len) const {
+    Napi::Uint8Array buf = ByteArray(i);
+    if (buf.ByteLength() != len)
       throw ArgError(info.Env(), true, "ERR_OUT_OF_RANGE",
           Where(i) + " must be " + std::to_string(len) + " bytes long");
     return std::vector<uint8_t>(buf.Data(), buf.Data() + len);
@@ -575,10 +580,8 @@ Napi::Value SendTo(const Napi::CallbackInfo &info) {
   Args a{info, "sendTo"};
   a.Count(6);
   int fd = SocketArg(a, 0, "sendto");
-  if (!info[1].IsBuffer())
-    throw ArgError(info.Env(), false, "ERR_INVALID_ARG_TYPE", a.Where(1) + " must be a Buffer");
-  auto data = info[1].As<Napi::Buffer<uint8_t>>();
-  if (data.Length() > 65507)
+  Napi::Uint8Array data = a.ByteArray(1);
+  if (data.ByteLength() > 65507)
     throw ArgError(info.Env(), true, "ERR_OUT_OF_RANGE", a.Where(1) + " must be at most 65507 bytes");
   int family = a.Family(2);
   std::vector<uint8_t> addr = a.Bytes(3, a.AddrLen(family));
@@ -601,7 +604,7 @@ Napi::Value SendTo(const Napi::CallbackInfo &info) {
     len = sizeof(*sa);
   }
   ssize_t n;
-  do n = sendto(fd, data.Data(), data.Length(), 0, reinterpret_cast<sockaddr *>(&ss), len);
+  do n = sendto(fd, data.Data(), data.ByteLength(), 0, reinterpret_cast<sockaddr *>(&ss), len);
   while (n < 0 && errno == EINTR);
   if (n < 0) throw ErrnoError(info.Env(), errno, "sendto");
   return Napi::Number::New(info.Env(), static_cast<double>(n));
