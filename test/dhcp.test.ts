@@ -370,3 +370,51 @@ describe('replies that must be ignored, decoded directly', () => {
     expect(() => rd.decodeAdvertisement(data, 'fe80::1')).toThrow();
   });
 });
+
+describe('fast-check: random and mutated replies', () => {
+  // FC_SEED / FC_RUNS as in the other property tests (test/fixtures/hostile.js).
+  const fc = require('fast-check') as typeof import('fast-check');
+  const { fcParams } = require('./fixtures/hostile') as { fcParams: (runs: number) => { seed: number; numRuns: number } };
+  const d4 = require('../src/config/dhcp4') as typeof import('../src/config/dhcp4');
+  const d6 = require('../src/config/dhcp6') as typeof import('../src/config/dhcp6');
+  const rd = require('../src/config/rd') as typeof import('../src/config/rd');
+  const mac = Buffer.from('020000000001', 'hex');
+  const request = Buffer.alloc(300);
+  request.writeUInt32BE(0x01020304, 4);
+  mac.copy(request, 28);
+  const { reply } = require('./helpers/dhcp-server') as typeof import('./helpers/dhcp-server');
+  const ack = reply(request, 5, { address: '10.9.0.50', server: '10.9.0.1', lease: 3600 });
+  const mutations = (good: Buffer) => fc.array(fc.tuple(fc.nat({ max: good.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 })
+    .map((edits) => { const b = Buffer.from(good); for (const [i, v] of edits) b[i] = v; return b; });
+  let tried = 0;
+  afterAll(() => console.log(`dhcp fast-check: ${tried} replies tried`));
+
+  test('DHCPv4: any bytes, or a genuine ACK with bytes changed, are ignored or taken only as a lease for this client', () => {
+    const { seed, numRuns } = fcParams(3000);
+    fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 700 }).map((a) => Buffer.from(a)), mutations(ack)), (data) => {
+      tried++;
+      const p = d4.acceptReply({ data, address: '10.9.0.1', port: 67, scopeId: 0 }, 0x01020304, mac, [5]);
+      if (!p) return;
+      expect(p.xid).toBe(0x01020304);
+      expect(p.chaddr.equals(mac)).toBe(true);
+      const lease = d4.leaseOf(p);
+      expect(lease.prefixLen).toBeGreaterThanOrEqual(1);
+      expect(lease.address).not.toMatch(/^(0|127|22[4-9]|2[3-5]\d)\./);
+    }), { seed, numRuns });
+  });
+
+  test('DHCPv6 and router advertisements: any bytes are ignored or decoded, never a crash', () => {
+    const { seed, numRuns } = fcParams(3000);
+    const id = { fd: -1, ifindex: 2, mac };
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 700 }).map((a) => Buffer.from(a)), (data) => {
+      tried += 2;
+      d6.acceptReply({ data, address: 'fe80::1', port: 547, scopeId: 2 }, id, data.length >= 4 ? data.readUIntBE(1, 3) : 0, [2, 7]);
+      try {
+        const ra = rd.decodeAdvertisement(Buffer.concat([Buffer.from([134, 0]), data]), 'fe80::1');
+        for (const p of ra.prefixes) expect(p.prefixLen).toBeLessThanOrEqual(128);
+      } catch (err) {
+        expect(err).toBeInstanceOf(Error);
+      }
+    }), { seed, numRuns });
+  });
+});
