@@ -311,6 +311,7 @@ async function main(): Promise<void> {
     rows.push({ label: `Stack creation (ms, mean of ${STACKS} in one process)`, unit: 'ms', values: { iothts: m('createMs') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
     rows.push({ label: `Stack deletion (ms, mean of ${STACKS})`, unit: 'ms', values: { iothts: m('deleteMs') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
     rows.push({ label: 'Memory per stack (MB, PSS of Node + helpers)', unit: 'MB', values: { iothts: m('pssPerStackMB') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
+    rows.push({ label: 'Memory per stack (MB, the same after Node allocated and collected ~100 MB)', unit: 'MB', values: { iothts: m('pssPerStackAfterWorkMB') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
     rows.push({ label: 'Memory per stack (MB, RSS of one helper)', unit: 'MB', values: { iothts: m('helperRssMB') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
   }
 
