@@ -10,7 +10,8 @@
 //               IOTH_CONFIG=eth,ip=...), on the same kind of network.
 // Cases: HTTP keep-alive req/s and p99, bulk TCP (SHA-256 checked) at MTU 1500 and at MTU 9000 on
 // the virtual links, new TCP connections/s, UDP request/response datagrams/s; and, for iothts
-// only, stack creation/deletion time and memory per stack (bench/stacks.ts).
+// only, stack creation/deletion time and memory per stack (bench/stacks.ts), and the cost of one
+// socket (bench/sockets.ts).
 //
 // Prints a Markdown table with the machine; writes bench/results.json, bench/results.md,
 // bench/results.svg (a bar chart of the ratios) and the results section of BENCHMARKS.md.
@@ -26,6 +27,7 @@ const BULK_MIB = Number(process.env.BENCH_BULK_MIB ?? 1024);
 // budget on its own, so that row moves a quarter of it (the rate is steady after the first MiB).
 const BULK_1500_MIB = Number(process.env.BENCH_BULK_1500_MIB ?? Math.max(1, Math.round(BULK_MIB / 4)));
 const STACKS = Number(process.env.BENCH_STACKS ?? 100);
+const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10000);
 const BIG_MTU = 9000;
 const CONNECTIONS = 16;
 const CONN_CONCURRENCY = 8;
@@ -243,6 +245,29 @@ async function stacksOnce() {
   }
 }
 
+/**
+ * µs per socketFd() + close: 'floor' on the kernel plugin (a plain socket(2)), 'setns' and 'helper'
+ * on a vdestack stack, the latter without CAP_SYS_ADMIN (setpriv), which makes iothts fall back to
+ * libioth's helper round trip.
+ */
+async function socketsOnce(way: 'floor' | 'setns' | 'helper'): Promise<number> {
+  const vnl = `vxvde://234.79.0.${(++group % 250) + 1}`;
+  const args = [path.join(dist, 'sockets.js'), String(SOCKETS), ...(way === 'floor' ? ['kernel'] : ['vdestack', vnl])];
+  const argv = way === 'helper'
+    ? ['setpriv', '--bounding-set=-sys_admin', '--inh-caps=-sys_admin', node, ...args]
+    : [node, ...args];
+  const child = spawnCommand({ argv });
+  const out = lines(child, `sockets ${way}`);
+  try {
+    const r = await json(out, 120000);
+    const expected = way === 'setns' ? 'setns' : 'helper';
+    if (r.path !== expected) throw new Error(`sockets ${way}: the stack made its sockets by "${r.path}", not "${expected}"`);
+    return r.usPerSocket as number;
+  } finally {
+    await kill(child);
+  }
+}
+
 interface Row { label: string; unit: string; values: Partial<Record<Setup, number>>; digits?: number; higherIsBetter?: boolean; ratios?: boolean; note?: string }
 
 const want = (name: string) => !only || only.has(name);
@@ -313,6 +338,18 @@ async function main(): Promise<void> {
     rows.push({ label: 'Memory per stack (MB, PSS of Node + helpers)', unit: 'MB', values: { iothts: m('pssPerStackMB') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
     rows.push({ label: 'Memory per stack (MB, the same after Node allocated and collected ~100 MB)', unit: 'MB', values: { iothts: m('pssPerStackAfterWorkMB') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
     rows.push({ label: 'Memory per stack (MB, RSS of one helper)', unit: 'MB', values: { iothts: m('helperRssMB') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
+  }
+  if (want('sockets')) {
+    const ways = ['floor', 'setns', 'helper'] as const;
+    const xs: Record<string, number[]> = {};
+    for (let i = 0; i < RUNS; i++) for (const w of ways) (xs[w] ??= []).push(await socketsOnce(w));
+    results.sockets = xs;
+    for (const w of ways) console.error(`sockets ${w}: ${xs[w].map((x) => x.toFixed(1)).join(', ')} µs`);
+    const note = '(a): a host socket(2) through the same call (kernel plugin); (b): not applicable';
+    rows.push({ label: `Socket cost (µs per socketFd + close, ${SOCKETS} in a loop), setns fast path`, unit: 'µs',
+      values: { native: median(xs.floor), iothts: median(xs.setns) }, digits: 1, ratios: false, note });
+    rows.push({ label: `Socket cost (µs, the same), through libioth's helper (the way without CAP_SYS_ADMIN)`, unit: 'µs',
+      values: { native: median(xs.floor), iothts: median(xs.helper) }, digits: 1, ratios: false, note });
   }
 
   const debian = fs.readFileSync('/etc/debian_version', 'utf8').trim();
