@@ -62,8 +62,11 @@ function inSetup(setup: Setup, vnl: string, ip: string, mtu: number, argv: strin
     const quoted = argv.map((c) => `'${c.replace(/'/g, "'\\''")}'`).join(' ');
     return { argv: ['vdens', vnl, 'bash', '-c', `ip link set lo up && ip link set vde0 mtu ${mtu} up && ip addr add ${ip}/24 dev vde0 && exec ${quoted}`] };
   }
+  // BENCH_IOTHTS_HELPER=1: (c) without CAP_SYS_ADMIN, so that iothts makes its sockets through
+  // libioth's helper instead of by setns (the way before the fast path; for comparisons).
+  const capless = process.env.BENCH_IOTHTS_HELPER === '1' ? ['setpriv', '--bounding-set=-sys_admin', '--inh-caps=-sys_admin'] : [];
   return {
-    argv: [argv[0], '--import', 'iothts/register', ...argv.slice(1)],
+    argv: [...capless, argv[0], '--import', 'iothts/register', ...argv.slice(1)],
     env: { ...process.env, IOTH_VNL: vnl, IOTH_CONFIG: `eth,ip=${ip}/24,mtu=${mtu}` },
   };
 }
