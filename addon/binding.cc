@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -122,6 +123,7 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
       InstanceMethod<&NativeStack::Close>("close"),
       InstanceMethod<&NativeStack::ShareId>("shareId"),
       InstanceMethod<&NativeStack::Socket>("socket"),
+      InstanceMethod<&NativeStack::SocketPath>("socketPath"),
       InstanceMethod<&NativeStack::IfNameToIndex>("ifNameToIndex"),
       InstanceMethod<&NativeStack::LinkSetUpDown>("linkSetUpDown"),
       InstanceMethod<&NativeStack::LinkSetAddr>("linkSetAddr"),
@@ -147,7 +149,11 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
       auto found = registry_.find(id);
       if (found == registry_.end())
         throw ArgError(info.Env(), false, "ERR_IOTH_STACK_CLOSED", "no open stack has share id " + std::to_string(id));
-      stack_ = found->second;
+      stack_ = found->second.ioth;
+      // A copy of the owner's namespace fd, taken while the owner cannot close it (registry lock):
+      // ours to close, valid even if the owner closes the stack meanwhile. Failing to copy it
+      // only means the slow path.
+      if (found->second.netns >= 0) netns_ = fcntl(found->second.netns, F_DUPFD_CLOEXEC, 0);
       id_ = id;
       owner_ = false;
       return;
@@ -177,10 +183,11 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
     if (iothts_newstack(&owned_, plugin.c_str(), vnlv.data()) < 0)
       throw ErrnoError(info.Env(), errno ? errno : EINVAL, "ioth_newstack");
     stack_ = owned_.ioth;
+    netns_ = owned_.netns;  // owned_ keeps it; iothts_delstack closes it
     open_stacks_.insert(this);
     std::lock_guard<std::mutex> lock(registry_mutex_);
     id_ = ++last_id_;
-    registry_[id_] = stack_;
+    registry_[id_] = Shared{stack_, netns_};
   }
 
   ~NativeStack() override { Delete(); }
@@ -192,6 +199,7 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
   static void DeleteAll(void *) {
     auto stacks = open_stacks_;
     for (NativeStack *s : stacks) s->Delete();
+    iothts_release_thread();  // this thread's own netns fd; reopened if a socket is made after
   }
 
  private:
@@ -199,17 +207,28 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
   // Stacks by share id, for every thread of the process: libioth's stacks are process-wide and
   // safe to use from several threads (vdestack serialises socket creation with a mutex).
   static std::mutex registry_mutex_;
-  static std::unordered_map<uint32_t, struct ioth *> registry_;
+  struct Shared {
+    struct ioth *ioth;
+    int netns;  // the owner's fd of the stack's network namespace, or -1 (see iothts_stack)
+  };
+  static std::unordered_map<uint32_t, Shared> registry_;
   static uint32_t last_id_;
   struct ioth *stack_ = nullptr;
   struct iothts_stack owned_{};  // for the owner: the helper and taps to end with the stack
+  int netns_ = -1;  // for iothts_socket's fast path: owned_.netns, or a borrower's own copy
   uint32_t id_ = 0;
   bool owner_ = true;
+
+  void LetGo() {  // a borrowed stack: forget it, close our copy of its namespace fd
+    stack_ = nullptr;
+    if (netns_ >= 0) close(netns_);
+    netns_ = -1;
+  }
 
   int Delete() {
     if (stack_ == nullptr) return 0;
     if (!owner_) {  // a borrowed stack: only let go of it
-      stack_ = nullptr;
+      LetGo();
       return 0;
     }
     {
@@ -219,10 +238,11 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
     int rv = iothts_delstack(&owned_);
     if (rv == 0) {
       stack_ = nullptr;
+      netns_ = -1;  // closed by iothts_delstack
       open_stacks_.erase(this);
     } else {
       std::lock_guard<std::mutex> lock(registry_mutex_);
-      registry_[id_] = stack_;
+      registry_[id_] = Shared{stack_, netns_};
     }
     return rv;
   }
@@ -233,8 +253,8 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
     if (!owner_) {
       std::lock_guard<std::mutex> lock(registry_mutex_);
       auto found = registry_.find(id_);
-      if (found == registry_.end() || found->second != stack_) {
-        stack_ = nullptr;
+      if (found == registry_.end() || found->second.ioth != stack_) {
+        LetGo();
         throw ArgError(info.Env(), false, "ERR_IOTH_STACK_CLOSED", "the stack was closed by the thread that owns it");
       }
     }
@@ -261,9 +281,19 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
     uint32_t domain = a.Uint(0, 0, 255);
     uint32_t type = a.Uint(1, 0, 0x7fffffff);
     uint32_t protocol = a.Uint(2, 0, 0xffff);
-    int fd = iothts_socket(Live(info), domain, type, protocol);
-    if (fd < 0) throw ErrnoError(info.Env(), errno, "ioth_msocket");
+    int via = 0;
+    int fd = iothts_socket(Live(info), netns_, domain, type, protocol, &via);
+    if (fd < 0) throw ErrnoError(info.Env(), errno, via ? "socket" : "ioth_msocket");
     return Napi::Number::New(info.Env(), fd);
+  }
+
+  // socketPath() -> "setns" (socket(2) in the stack's namespace, from this thread) or "helper"
+  // (ioth_msocket): the way this stack's sockets are made on this thread (decided for the stack
+  // when it was created, for the thread at its first use).
+  Napi::Value SocketPath(const Napi::CallbackInfo &info) {
+    Args{info, "socketPath"}.Count(0);
+    Live(info);
+    return Napi::String::New(info.Env(), iothts_socket_fastpath(netns_) ? "setns" : "helper");
   }
 
   Napi::Value IfNameToIndex(const Napi::CallbackInfo &info) {
@@ -478,7 +508,7 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
 
 thread_local std::unordered_set<NativeStack *> NativeStack::open_stacks_;
 std::mutex NativeStack::registry_mutex_;
-std::unordered_map<uint32_t, struct ioth *> NativeStack::registry_;
+std::unordered_map<uint32_t, NativeStack::Shared> NativeStack::registry_;
 uint32_t NativeStack::last_id_ = 0;
 
 Napi::Value PluginDir(const Napi::CallbackInfo &info) {

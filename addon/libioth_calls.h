@@ -17,10 +17,13 @@ struct ioth;
 
 /* A stack, with what iothts_delstack needs to end it if its helper gets stuck: the helper process
  * vdestack clones (0 if none), and its taps in the fd table it shares with us, each with its
- * inode, so that only those very files are closed. */
+ * inode, so that only those very files are closed. netns: the helper's network namespace (an
+ * O_CLOEXEC fd of /proc/<helper>/ns/net) when this process may enter it, for iothts_socket's fast
+ * path; -1 otherwise (other plugins, or no CAP_SYS_ADMIN: decided once, at creation). */
 struct iothts_stack {
   struct ioth *ioth;
   int helper;
+  int netns;
   int nfds;
   struct { int fd; unsigned long dev, ino; } fds[64];
 };
@@ -32,10 +35,18 @@ int iothts_newstack(struct iothts_stack *out, const char *plugin, const char **v
  * helper is killed and its taps closed; its end of the command pipe is then left open. */
 int iothts_delstack(struct iothts_stack *stack);
 
-/* A socket of the stack as a plain kernel fd owned by the caller (close it with close(2)): the fd
- * libioth returns is duplicated and released from libioth's table, so libuv can own the copy.
- * Fails with ENOTSOCK when the plugin's fds are not kernel sockets. */
-int iothts_socket(struct ioth *stack, int domain, int type, int protocol);
+/* A socket of the stack as a plain kernel fd owned by the caller (close it with close(2)).
+ * netns >= 0 (a stack's netns field, or a dup of it): the fast path, socket(2) called by this
+ * thread inside that network namespace (setns there and back: no helper round trip). Otherwise, or
+ * if that setns is refused, ioth_msocket: the fd libioth returns is duplicated and released from
+ * libioth's table, so libuv can own the copy. Fails with ENOTSOCK when the plugin's fds are not
+ * kernel sockets. *via (if not NULL) tells which way was taken: 1 fast path, 0 ioth_msocket. */
+int iothts_socket(struct ioth *stack, int netns, int domain, int type, int protocol, int *via);
+/* 1 if iothts_socket(stack, netns, ...) called from this thread takes the fast path, else 0. */
+int iothts_socket_fastpath(int netns);
+/* Closes the calling thread's cached fd of its own network namespace (the fast path opens it on
+ * first use); for the end of a thread's Node environment. */
+void iothts_release_thread(void);
 
 int iothts_if_nametoindex(struct ioth *stack, const char *ifname);
 int iothts_linksetupdown(struct ioth *stack, unsigned int ifindex, int up);

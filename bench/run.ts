@@ -1,183 +1,439 @@
 // npm run bench: iothts against native Node and against vdens, in one run on one machine.
 // Runs inside a private network namespace (scripts/in-private-netns.sh), so vxvde stays local.
 //
-//   http    HTTP keep-alive requests/s and p99 latency, autocannon as the client:
-//           (a) native: server and client on loopback;
-//           (b) vdens: server and client each a whole process under `vdens` on a vxvde network;
-//           (c) iothts: server on an iothts stack on that kind of network, client under vdens.
-//   bulk    TCP throughput (MB/s, SHA-256 checked): (a) loopback, (c) two iothts stacks on vxvde.
+// Every network case runs the same plain Node programs (bench/peer.ts, bench/http-server.ts, and
+// autocannon as the HTTP client), server and client each a process, in three setups:
+//   (a) native  both on the namespace's loopback;
+//   (b) vdens   both whole-process under `vdens vxvde://GROUP` (each its own kernel namespace,
+//               bridged to the VDE network by vdens), addresses 10.0.0.1 and 10.0.0.2/24;
+//   (c) iothts  both under `node --import iothts/register` (IOTH_VNL=vxvde://GROUP,
+//               IOTH_CONFIG=eth,ip=...), on the same kind of network.
+// Cases: HTTP keep-alive req/s and p99, bulk TCP (SHA-256 checked) at MTU 1500 and at MTU 9000 on
+// the virtual links, new TCP connections/s, UDP request/response datagrams/s; and, for iothts
+// only, stack creation/deletion time and memory per stack (bench/stacks.ts), and the cost of one
+// socket (bench/sockets.ts).
 //
-// Prints a Markdown table with the machine, and writes bench/results.json.
+// Prints a Markdown table with the machine; writes bench/results.json, bench/results.md,
+// bench/results.svg (a bar chart of the ratios) and the results section of BENCHMARKS.md.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Stack } from 'iothts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const BULK_MIB = Number(process.env.BENCH_BULK_MIB ?? 512);
+const BULK_MIB = Number(process.env.BENCH_BULK_MIB ?? 1024);
+// At MTU 1500 the virtual setups move 25 to 55 MB/s here: 1 GiB would take half of the ten-minute
+// budget on its own, so that row moves a quarter of it (the rate is steady after the first MiB).
+const BULK_1500_MIB = Number(process.env.BENCH_BULK_1500_MIB ?? Math.max(1, Math.round(BULK_MIB / 4)));
+const STACKS = Number(process.env.BENCH_STACKS ?? 100);
+const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10000);
+const BIG_MTU = 9000;
 const CONNECTIONS = 16;
+const CONN_CONCURRENCY = 8;
+const UDP_CONCURRENCY = 16;
 const root = path.resolve(__dirname, '..', '..');
-const serverScript = path.join(__dirname, 'http-server.js');
+const dist = path.join(root, 'dist', 'bench');
 const autocannon = path.join(root, 'node_modules', 'autocannon', 'autocannon.js');
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 
 if (process.env.IOTHTS_PRIVATE_NETNS !== 'inside') {
   console.error('bench: run it with `npm run bench` (it needs the private network namespace)');
   process.exit(2);
 }
 
+type Setup = 'native' | 'vdens' | 'iothts';
+const SETUPS: Setup[] = ['native', 'vdens', 'iothts'];
 let group = 0;
-const newVnl = () => `vxvde://234.77.0.${++group}`;
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
-/** A command under vdens on `vnl`, with vde0 at `ip`/24 and lo up. */
-function inVdens(vnl: string, ip: string, command: string[]): string[] {
-  const quoted = command.map((c) => `'${c.replace(/'/g, "'\\''")}'`).join(' ');
-  return ['vdens', vnl, 'bash', '-c', `ip link set lo up && ip link set vde0 up && ip addr add ${ip}/24 dev vde0 && exec ${quoted}`];
+interface Command { argv: string[]; env?: NodeJS.ProcessEnv }
+
+/**
+ * `argv` (a node program) as it runs in `setup`, at `ip` on the network `vnl` with `mtu` on its
+ * virtual link. (a) ignores ip, vnl and mtu: everything is on 127.0.0.1.
+ */
+function inSetup(setup: Setup, vnl: string, ip: string, mtu: number, argv: string[]): Command {
+  if (setup === 'native') return { argv };
+  if (setup === 'vdens') {
+    const quoted = argv.map((c) => `'${c.replace(/'/g, "'\\''")}'`).join(' ');
+    return { argv: ['vdens', vnl, 'bash', '-c', `ip link set lo up && ip link set vde0 mtu ${mtu} up && ip addr add ${ip}/24 dev vde0 && exec ${quoted}`] };
+  }
+  // BENCH_IOTHTS_HELPER=1: (c) without CAP_SYS_ADMIN, so that iothts makes its sockets through
+  // libioth's helper instead of by setns (the way before the fast path; for comparisons).
+  const capless = process.env.BENCH_IOTHTS_HELPER === '1' ? ['setpriv', '--bounding-set=-sys_admin', '--inh-caps=-sys_admin'] : [];
+  return {
+    argv: [...capless, argv[0], '--import', 'iothts/register', ...argv.slice(1)],
+    env: { ...process.env, IOTH_VNL: vnl, IOTH_CONFIG: `eth,ip=${ip}/24,mtu=${mtu}` },
+  };
 }
 
-function start(argv: string[]): Promise<ChildProcess> {
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${argv.join(' ')}: not ready in 10 s`)), 10000);
-    child.stdout?.on('data', (d) => {
-      if (String(d).includes('ready')) { clearTimeout(timer); resolve(child); }
-    });
-    child.on('exit', (code) => reject(new Error(`${argv.join(' ')} exited ${code}`)));
-  });
+const children = new Set<ChildProcess>();
+function spawnCommand(cmd: Command): ChildProcess {
+  // Its own process group: vdens, its shell and its node all end together.
+  const child = spawn(cmd.argv[0], cmd.argv.slice(1), { cwd: root, env: cmd.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
 }
 
-function stop(child: ChildProcess): Promise<void> {
+function kill(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 3000);
+    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    try { process.kill(-child.pid!, 'SIGTERM'); } catch { resolve(); }
   });
 }
 
-async function load(clientArgv: (cmd: string[]) => string[], url: string): Promise<{ rps: number; p99: number }> {
-  const cmd = clientArgv([process.execPath, autocannon, '-j', '-c', String(CONNECTIONS), '-d', String(SECONDS), url]);
-  // The client may need a moment to learn the server's MAC on a fresh network: a warm-up first.
-  const out = execFileSync(cmd[0], cmd.slice(1), { encoding: 'utf8', timeout: (SECONDS + 30) * 1000, stdio: ['ignore', 'pipe', 'ignore'] });
-  const result = JSON.parse(out.slice(out.indexOf('{')));
-  if (result.errors || result.non2xx || result.timeouts) throw new Error(`autocannon saw ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
-  return { rps: result.requests.average, p99: result.latency.p99 };
+/** Lines of a child's stdout, as they come; its stderr is kept for error messages. */
+function lines(child: ChildProcess, what: string): { next: (timeoutMs: number) => Promise<string>; stderr: () => string } {
+  const queue: string[] = [];
+  const waiters: ((line: string) => void)[] = [];
+  let partial = '';
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr += d; });
+  child.stdout!.on('data', (d) => {
+    partial += d;
+    let i: number;
+    while ((i = partial.indexOf('\n')) >= 0) {
+      const line = partial.slice(0, i);
+      partial = partial.slice(i + 1);
+      const w = waiters.shift();
+      if (w) w(line); else queue.push(line);
+    }
+  });
+  const next = (timeoutMs: number) => {
+    const line = queue.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${what}: no output in ${timeoutMs / 1000} s; stderr: ${stderr}`)), timeoutMs);
+      const onExit = (code: number | null) => {
+        if (partial) { const rest = partial; partial = ''; clearTimeout(timer); return resolve(rest); }
+        clearTimeout(timer);
+        reject(new Error(`${what} exited ${code} early; stderr: ${stderr}`));
+      };
+      child.once('exit', onExit);
+      waiters.push((l) => { clearTimeout(timer); child.off('exit', onExit); resolve(l); });
+    });
+  };
+  return { next, stderr: () => stderr };
 }
 
-async function httpCase(setup: 'native' | 'vdens' | 'iothts'): Promise<{ rps: number; p99: number }> {
-  const runs: { rps: number; p99: number }[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const vnl = newVnl();
-    const port = 8000 + i;
-    let server: ChildProcess;
-    let client: (cmd: string[]) => string[];
-    let url: string;
-    if (setup === 'native') {
-      server = await start([process.execPath, serverScript, '127.0.0.1', String(port)]);
-      client = (cmd) => cmd;
-      url = `http://127.0.0.1:${port}/`;
-    } else {
-      server = await start(setup === 'vdens'
-        ? inVdens(vnl, '10.0.0.1', [process.execPath, serverScript, '10.0.0.1', String(port)])
-        : [process.execPath, serverScript, '10.0.0.1', String(port), '--stack', vnl]);
-      client = (cmd) => inVdens(vnl, '10.0.0.2', cmd);
-      url = `http://10.0.0.1:${port}/`;
-    }
+/** The first JSON object line of a child, skipping other lines. */
+async function json(out: ReturnType<typeof lines>, timeoutMs: number): Promise<Record<string, number | string | Record<string, number>>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const line = await out.next(Math.max(1, until - Date.now()));
+    if (line.trimStart().startsWith('{')) return JSON.parse(line);
+  }
+}
+
+interface Pair { server: Command; client: Command }
+/** Runs a server (until it prints "ready") and then a client; the client's JSON and the server's next JSON if asked. */
+async function runPair(pair: Pair, what: string, clientTimeoutMs: number, serverReport = false) {
+  const server = spawnCommand(pair.server);
+  const sout = lines(server, `${what} server`);
+  try {
+    for (;;) if ((await sout.next(15000)).includes('ready')) break;
+    const client = spawnCommand(pair.client);
+    const cout = lines(client, `${what} client`);
     try {
-      runs.push(await load(client, url));
-    } finally {
-      await stop(server);
-    }
-  }
-  return { rps: median(runs.map((r) => r.rps)), p99: median(runs.map((r) => r.p99)) };
-}
-
-async function bulkOnce(listen: (s: net.Server) => Promise<string>, connect: (port: number, host: string) => net.Socket): Promise<number> {
-  const total = BULK_MIB * 1024 * 1024;
-  const block = Buffer.alloc(1024 * 1024);
-  for (let j = 0; j < block.length; j += 4) block.writeUInt32LE((j * 2654435761) >>> 0, j);
-  const sent = createHash('sha256');
-  const received = createHash('sha256');
-  const server = net.createServer();
-  const host = await listen(server);
-  const { port } = server.address() as net.AddressInfo;
-  const done = new Promise<string>((resolve) => server.once('connection', (s) => {
-    s.on('data', (d) => received.update(d));
-    s.on('end', () => { resolve(received.digest('hex')); s.end(); });
-  }));
-  const began = process.hrtime.bigint();
-  const client = connect(port, host);
-  await new Promise((r) => client.once('connect', r));
-  for (let i = 0; i < total / block.length; i++) {
-    block.writeUInt32LE(i, 0);
-    sent.update(block);
-    if (!client.write(Buffer.from(block))) await new Promise((r) => client.once('drain', r));
-  }
-  client.end();
-  const digest = await done;
-  const seconds = Number(process.hrtime.bigint() - began) / 1e9;
-  server.close();
-  if (digest !== sent.digest('hex')) throw new Error('bulk: SHA-256 mismatch');
-  return BULK_MIB * 1.048576 / seconds; // MB/s
-}
-
-async function bulkCase(setup: 'native' | 'iothts'): Promise<number> {
-  const runs: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    if (setup === 'native') {
-      runs.push(await bulkOnce(async (s) => { await new Promise<void>((r) => s.listen(0, '127.0.0.1', r)); return '127.0.0.1'; },
-        (port, host) => net.connect(port, host)));
-    } else {
-      const vnl = newVnl();
-      const [a, b] = ['10.0.0.1', '10.0.0.2'].map((ip) => {
-        const s = new Stack('vdestack', vnl);
-        s.linkSetUpDown('vde0', true);
-        s.ipAddrAdd(ip, 24, 'vde0');
-        return s;
-      });
+      let result;
       try {
-        runs.push(await bulkOnce(async (s) => { await new Promise<void>((r) => a.net.listen(s, 0, '10.0.0.1', r)); return '10.0.0.1'; },
-          (port, host) => b.net.connect(port, host)));
-      } finally {
-        a.close();
-        b.close();
+        result = await json(cout, clientTimeoutMs);
+      } catch (err) {
+        console.error(`${what}: ${(err as Error).message}\n${diagnose([server.pid!, client.pid!])}`);
+        throw err;
       }
+      const serverResult = serverReport ? await json(sout, 10000) : null;
+      return { result, serverResult };
+    } finally {
+      // vdens sometimes outlives its command (test/helpers/vdens.ts): 2 s, then it is ended.
+      await Promise.race([new Promise((r) => client.once('exit', r)), new Promise((r) => setTimeout(r, 2000))]);
+      await kill(client);
     }
+  } finally {
+    await kill(server);
   }
-  return median(runs);
 }
+
+/** What the TCP sockets and links of these processes and their descendants look like (for a stall). */
+function diagnose(pids: number[]): string {
+  const all = new Set<number>();
+  const walk = (pid: number) => {
+    if (all.has(pid)) return;
+    all.add(pid);
+    for (const tid of (() => { try { return fs.readdirSync(`/proc/${pid}/task`); } catch { return []; } })()) {
+      try { fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number).forEach(walk); } catch { /* gone */ }
+    }
+  };
+  pids.forEach(walk);
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const pid of all) {
+    let ns: string;
+    try { ns = fs.readlinkSync(`/proc/${pid}/ns/net`); } catch { continue; }
+    if (seen.has(ns)) continue;
+    seen.add(ns);
+    const run = (argv: string[]) => { try { return execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, ...argv], { encoding: 'utf8', timeout: 5000 }); } catch (e) { return String(e); } };
+    out.push(`--- pid ${pid} (${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 3).join(' ')}) ${ns}`,
+      run(['ss', '-tnmi']), run(['ip', '-s', 'link']));
+  }
+  return out.join('\n');
+}
+
+function pairFor(setup: Setup, mtu: number, server: string[], client: (host: string) => string[]): Pair {
+  const vnl = `vxvde://234.77.${Math.floor(++group / 250)}.${(group % 250) + 1}`;
+  const host = setup === 'native' ? '127.0.0.1' : '10.0.0.1';
+  return {
+    server: inSetup(setup, vnl, '10.0.0.1', mtu, server.map((a) => (a === 'HOST' ? host : a))),
+    client: inSetup(setup, vnl, '10.0.0.2', mtu, client(host)),
+  };
+}
+
+const node = process.execPath;
+const peer = path.join(dist, 'peer.js');
+let port = 9000;
+
+async function httpOnce(setup: Setup) {
+  const p = ++port;
+  const pair = pairFor(setup, 1500, [node, path.join(dist, 'http-server.js'), 'HOST', String(p)],
+    (host) => [node, autocannon, '-j', '-c', String(CONNECTIONS), '-d', String(SECONDS), `http://${host}:${p}/`]);
+  const { result } = await runPair(pair, `http ${setup}`, (SECONDS + 30) * 1000);
+  const r = result as { requests: { average: number }; latency: { p99: number }; errors: number; non2xx: number; timeouts: number };
+  if (r.errors || r.non2xx || r.timeouts) throw new Error(`http ${setup}: autocannon saw ${r.errors} errors, ${r.non2xx} non-2xx, ${r.timeouts} timeouts`);
+  return { rps: r.requests.average, p99: r.latency.p99 };
+}
+
+async function bulkOnce(setup: Setup, mtu: number, mib: number) {
+  const p = ++port;
+  const pair = pairFor(setup, mtu, [node, peer, 'bulk-server', 'HOST', String(p)],
+    (host) => [node, peer, 'bulk-client', host, String(p), String(mib)]);
+  // A stall (no progress at 10 MB/s) ends the run with a dump of the sockets and links.
+  const { result, serverResult } = await runPair(pair, `bulk ${setup} mtu ${mtu}`, (30 + mib / 10) * 1000, true);
+  if (result.sha256 !== serverResult!.sha256 || serverResult!.bytes !== mib * 1048576) {
+    throw new Error(`bulk ${setup}: SHA-256 or length mismatch (${JSON.stringify(result)} / ${JSON.stringify(serverResult)})`);
+  }
+  return result.mbps as number;
+}
+
+async function connOnce(setup: Setup) {
+  const p = ++port;
+  const pair = pairFor(setup, 1500, [node, peer, 'conn-server', 'HOST', String(p)],
+    (host) => [node, peer, 'conn-client', host, String(p), String(SECONDS), String(CONN_CONCURRENCY)]);
+  const { result } = await runPair(pair, `connections ${setup}`, (SECONDS + 30) * 1000);
+  return result.rate as number;
+}
+
+async function udpOnce(setup: Setup) {
+  const p = ++port;
+  const pair = pairFor(setup, 1500, [node, peer, 'udp-server', 'HOST', String(p)],
+    (host) => [node, peer, 'udp-client', host, String(p), String(SECONDS), String(UDP_CONCURRENCY)]);
+  const { result } = await runPair(pair, `udp ${setup}`, (SECONDS + 30) * 1000);
+  return result.rate as number;
+}
+
+async function stacksOnce() {
+  const vnl = `vxvde://234.78.0.${(++group % 250) + 1}`;
+  const child = spawnCommand({ argv: [node, '--expose-gc', path.join(dist, 'stacks.js'), String(STACKS), vnl] });
+  const out = lines(child, 'stacks');
+  try {
+    return await json(out, 120000) as Record<string, number>;
+  } finally {
+    await kill(child);
+  }
+}
+
+/**
+ * µs per socketFd() + close: 'floor' on the kernel plugin (a plain socket(2)), 'setns' and 'helper'
+ * on a vdestack stack, the latter without CAP_SYS_ADMIN (setpriv), which makes iothts fall back to
+ * libioth's helper round trip.
+ */
+async function socketsOnce(way: 'floor' | 'setns' | 'helper'): Promise<number> {
+  const vnl = `vxvde://234.79.0.${(++group % 250) + 1}`;
+  const args = [path.join(dist, 'sockets.js'), String(SOCKETS), ...(way === 'floor' ? ['kernel'] : ['vdestack', vnl])];
+  const argv = way === 'helper'
+    ? ['setpriv', '--bounding-set=-sys_admin', '--inh-caps=-sys_admin', node, ...args]
+    : [node, ...args];
+  const child = spawnCommand({ argv });
+  const out = lines(child, `sockets ${way}`);
+  try {
+    const r = await json(out, 120000);
+    const expected = way === 'setns' ? 'setns' : 'helper';
+    if (r.path !== expected) throw new Error(`sockets ${way}: the stack made its sockets by "${r.path}", not "${expected}"`);
+    return r.usPerSocket as number;
+  } finally {
+    await kill(child);
+  }
+}
+
+interface Row { label: string; unit: string; values: Partial<Record<Setup, number>>; digits?: number; higherIsBetter?: boolean; ratios?: boolean; note?: string }
+
+const want = (name: string) => !only || only.has(name);
 
 async function main(): Promise<void> {
-  const rows: string[] = [];
+  const began = Date.now();
+  const rows: Row[] = [];
   const results: Record<string, unknown> = {};
-  const http: Record<string, { rps: number; p99: number }> = {};
-  for (const setup of ['native', 'vdens', 'iothts'] as const) {
-    http[setup] = await httpCase(setup);
-    console.error(`http ${setup}: ${http[setup].rps.toFixed(0)} req/s, p99 ${http[setup].p99} ms`);
+  // Setups interleave within each case (a, b, c, a, b, c, ...) so that the load of the other
+  // tenants of a shared machine falls on all three alike.
+  const perSetup = async (what: string, once: (s: Setup) => Promise<number>, setups: Setup[] = SETUPS) => {
+    const xs: Record<string, number[]> = {};
+    for (let i = 0; i < RUNS; i++) {
+      for (const s of setups) {
+        const t = Date.now();
+        (xs[s] ??= []).push(await once(s));
+        console.error(`  ${what} ${s} run ${i + 1}: ${xs[s][i].toFixed(1)} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+      }
+    }
+    const out: Partial<Record<Setup, number>> = {};
+    for (const s of setups) {
+      out[s] = median(xs[s]);
+      console.error(`${what} ${s}: ${xs[s].map((x) => x.toFixed(1)).join(', ')} -> median ${out[s]!.toFixed(1)}`);
+    }
+    results[what] = xs;
+    return out;
+  };
+
+  if (want('http')) {
+    const runs: Record<string, { rps: number; p99: number }[]> = {};
+    for (let i = 0; i < RUNS; i++) for (const s of SETUPS) (runs[s] ??= []).push(await httpOnce(s));
+    const rps: Partial<Record<Setup, number>> = {};
+    const p99: Partial<Record<Setup, number>> = {};
+    for (const s of SETUPS) {
+      rps[s] = median(runs[s].map((r) => r.rps));
+      p99[s] = median(runs[s].map((r) => r.p99));
+      console.error(`http ${s}: ${runs[s].map((r) => `${r.rps.toFixed(0)} req/s p99 ${r.p99} ms`).join(', ')}`);
+    }
+    results.http = runs;
+    rows.push({ label: `HTTP keep-alive req/s (${CONNECTIONS} conns)`, unit: 'req/s', values: rps, digits: 0, higherIsBetter: true });
+    rows.push({ label: 'HTTP p99 latency (ms)', unit: 'ms', values: p99, digits: 0, higherIsBetter: false });
   }
-  results.http = http;
-  const ratio = (x: number, y: number) => (x / y).toFixed(2);
-  rows.push(`| HTTP keep-alive req/s (${CONNECTIONS} conns) | ${http.native.rps.toFixed(0)} | ${http.vdens.rps.toFixed(0)} | ${http.iothts.rps.toFixed(0)} | ${ratio(http.iothts.rps, http.native.rps)} | ${ratio(http.iothts.rps, http.vdens.rps)} |`);
-  rows.push(`| HTTP p99 latency (ms) | ${http.native.p99} | ${http.vdens.p99} | ${http.iothts.p99} | | |`);
-  const bulk = { native: await bulkCase('native'), iothts: await bulkCase('iothts') };
-  console.error(`bulk: native ${bulk.native.toFixed(0)} MB/s, iothts ${bulk.iothts.toFixed(0)} MB/s`);
-  results.bulk = bulk;
-  rows.push(`| Bulk TCP MB/s (${BULK_MIB} MiB, SHA-256 checked) | ${bulk.native.toFixed(0)} | - | ${bulk.iothts.toFixed(0)} | ${ratio(bulk.iothts, bulk.native)} | - |`);
+  if (want('bulk')) {
+    rows.push({ label: `Bulk TCP MB/s, MTU 1500 (${BULK_1500_MIB} MiB, SHA-256 checked)`, unit: 'MB/s', digits: 0, higherIsBetter: true,
+      values: await perSetup('bulk1500', (s) => bulkOnce(s, 1500, BULK_1500_MIB)) });
+  }
+  if (want('bulk9000')) {
+    const v = await perSetup(`bulk${BIG_MTU}`, (s) => bulkOnce(s, BIG_MTU, BULK_MIB));
+    rows.push({ label: `Bulk TCP MB/s, MTU ${BIG_MTU} on the virtual links (${BULK_MIB} MiB, SHA-256 checked)`, unit: 'MB/s', digits: 0, higherIsBetter: true, values: v,
+      note: '(a) is loopback (MTU 65536) as in every row' });
+  }
+  if (want('conn')) {
+    rows.push({ label: `New TCP connections/s (connect + close, ${CONN_CONCURRENCY} at a time)`, unit: 'conn/s', digits: 0, higherIsBetter: true,
+      values: await perSetup('connections', connOnce) });
+  }
+  if (want('udp')) {
+    rows.push({ label: `UDP request/response datagrams/s (${UDP_CONCURRENCY} in flight)`, unit: 'dgram/s', digits: 0, higherIsBetter: true,
+      values: await perSetup('udp', udpOnce) });
+  }
+  if (want('stacks')) {
+    const runs: Record<string, number>[] = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await stacksOnce());
+    results.stacks = runs;
+    const m = (k: string) => median(runs.map((r) => r[k]));
+    console.error(`stacks: ${runs.map((r) => JSON.stringify(r)).join('\n  ')}`);
+    rows.push({ label: `Stack creation (ms, mean of ${STACKS} in one process)`, unit: 'ms', values: { iothts: m('createMs') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
+    rows.push({ label: `Stack deletion (ms, mean of ${STACKS})`, unit: 'ms', values: { iothts: m('deleteMs') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
+    rows.push({ label: 'Memory per stack (MB, PSS of Node + helpers)', unit: 'MB', values: { iothts: m('pssPerStackMB') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
+    rows.push({ label: 'Memory per stack (MB, the same after Node allocated and collected ~100 MB)', unit: 'MB', values: { iothts: m('pssPerStackAfterWorkMB') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
+    rows.push({ label: 'Memory per stack (MB, RSS of one helper)', unit: 'MB', values: { iothts: m('helperRssMB') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
+  }
+  if (want('sockets')) {
+    const ways = ['floor', 'setns', 'helper'] as const;
+    const xs: Record<string, number[]> = {};
+    for (let i = 0; i < RUNS; i++) for (const w of ways) (xs[w] ??= []).push(await socketsOnce(w));
+    results.sockets = xs;
+    for (const w of ways) console.error(`sockets ${w}: ${xs[w].map((x) => x.toFixed(1)).join(', ')} µs`);
+    const note = '(a): a host socket(2) through the same call (kernel plugin); (b): not applicable';
+    rows.push({ label: `Socket cost (µs per socketFd + close, ${SOCKETS} in a loop), setns fast path`, unit: 'µs',
+      values: { native: median(xs.floor), iothts: median(xs.setns) }, digits: 1, ratios: false, note });
+    rows.push({ label: `Socket cost (µs, the same), through libioth's helper (the way without CAP_SYS_ADMIN)`, unit: 'µs',
+      values: { native: median(xs.floor), iothts: median(xs.helper) }, digits: 1, ratios: false, note });
+  }
 
   const debian = fs.readFileSync('/etc/debian_version', 'utf8').trim();
-  const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; Debian ${debian}; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; medians of ${RUNS} runs, ${SECONDS} s each`;
+  const cpus = os.cpus();
+  const machine = `${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ` +
+    `Debian ${debian}; Node ${process.version}; ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ` +
+    `medians of ${RUNS} runs, ${SECONDS} s each; total ${((Date.now() - began) / 60000).toFixed(1)} min`;
   results.machine = machine;
-  console.log(`Machine: ${machine}\n`);
-  console.log('| case | (a) native loopback | (b) vdens | (c) iothts | (c)/(a) | (c)/(b) |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of rows) console.log(r);
+
+  const fmt = (v: number | undefined, d = 0) => (v === undefined ? 'n/a' : v.toFixed(d));
+  const ratio = (r: Row, other: Setup) => {
+    const c = r.values.iothts;
+    const o = r.values[other];
+    if (r.ratios === false || c === undefined || o === undefined) return 'n/a';
+    return (r.higherIsBetter === false ? o / c : c / o).toFixed(2);
+  };
+  const table = [
+    `Machine: ${machine}`,
+    '',
+    '| case | (a) native loopback | (b) vdens | (c) iothts | (c)/(a) | (c)/(b) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.label}${r.note ? ` — ${r.note}` : ''} | ${fmt(r.values.native, r.digits)} | ${fmt(r.values.vdens, r.digits)} | ${fmt(r.values.iothts, r.digits)} | ${ratio(r, 'native')} | ${ratio(r, 'vdens')} |`),
+    '',
+    'Ratios are "how many times as good": throughput (c)/(x), latency (x)/(c).',
+  ].join('\n');
+  console.log(table);
+  results.rows = rows;
   fs.writeFileSync(path.join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  fs.writeFileSync(path.join(root, 'bench', 'results.md'), `${table}\n`);
+  const bars = rows.filter((r) => r.ratios !== false).map((r) => ({
+    label: r.label.replace(/ \(.*$/, '').replace(/,.*MTU (\d+).*/, ', MTU $1'),
+    a: Number(ratio(r, 'native')), b: Number(ratio(r, 'vdens')),
+  }));
+  fs.writeFileSync(path.join(root, 'bench', 'results.svg'), chart(bars, machine));
+  const doc = path.join(root, 'BENCHMARKS.md');
+  if (!only && fs.existsSync(doc)) {
+    const text = fs.readFileSync(doc, 'utf8');
+    const begin = '<!-- bench:begin -->';
+    const end = '<!-- bench:end -->';
+    if (text.includes(begin) && text.includes(end)) {
+      fs.writeFileSync(doc, `${text.slice(0, text.indexOf(begin) + begin.length)}\n${table}\n${text.slice(text.indexOf(end))}`);
+    }
+  }
 }
 
-main().catch((err) => {
+/** A horizontal bar chart of the ratios, hand-built SVG: one group per case, (c)/(a) and (c)/(b). */
+function chart(bars: { label: string; a: number; b: number }[], machine: string): string {
+  const left = 250;
+  const width = 480;
+  const rowH = 44;
+  const top = 40;
+  const max = Math.max(2, ...bars.flatMap((b) => [b.a, b.b].filter(Number.isFinite)));
+  const x = (v: number) => left + (Math.min(v, max) / max) * width;
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const parts: string[] = [];
+  const h = top + bars.length * rowH + 50;
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 60}" height="${h}" font-family="sans-serif" font-size="12">`);
+  parts.push('<rect width="100%" height="100%" fill="white"/>');
+  parts.push(`<text x="10" y="20" font-size="14" font-weight="bold">iothts relative to native loopback (a) and to vdens (b): higher is better</text>`);
+  bars.forEach((b, i) => {
+    const y = top + i * rowH;
+    parts.push(`<text x="${left - 8}" y="${y + 20}" text-anchor="end">${esc(b.label)}</text>`);
+    for (const [k, v, color, dy] of [['(c)/(a)', b.a, '#4e79a7', 2], ['(c)/(b)', b.b, '#f28e2b', 20]] as const) {
+      if (!Number.isFinite(v)) {
+        parts.push(`<text x="${left + 4}" y="${y + dy + 13}" fill="#888">${k} n/a</text>`);
+        continue;
+      }
+      parts.push(`<rect x="${left}" y="${y + dy}" width="${(x(v) - left).toFixed(1)}" height="16" fill="${color}"/>`);
+      parts.push(`<text x="${(x(v) + 4).toFixed(1)}" y="${y + dy + 13}">${k} ${v.toFixed(2)}</text>`);
+    }
+  });
+  const yEnd = top + bars.length * rowH;
+  parts.push(`<line x1="${x(1)}" y1="${top - 5}" x2="${x(1)}" y2="${yEnd}" stroke="black" stroke-dasharray="4 3"/>`);
+  parts.push(`<text x="${x(1)}" y="${yEnd + 14}" text-anchor="middle">1.0</text>`);
+  parts.push(`<text x="10" y="${h - 12}" font-size="10" fill="#555">${esc(machine)}</text>`);
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
+
+main().then(() => process.exit(0), async (err) => {
   console.error(`bench failed: ${err instanceof Error ? err.stack : err}`);
+  await Promise.all([...children].map(kill));
   process.exit(1);
 });

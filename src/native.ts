@@ -38,6 +38,8 @@ export interface NativeStack {
   close(): void;
   shareId(): number;
   socket(domain: number, type: number, protocol: number): number;
+  /** "setns": socket() made by this thread inside the stack's netns; "helper": ioth_msocket. */
+  socketPath(): 'setns' | 'helper';
   ifNameToIndex(name: string): number;
   linkSetUpDown(index: number, up: boolean): void;
   linkSetAddr(index: number, mac: Buffer): void;

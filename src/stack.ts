@@ -341,6 +341,16 @@ export class Stack implements Disposable {
     return resolvConf(this, iface);
   }
 
+  /**
+   * How this stack's sockets are made on the calling thread: "setns" when the process may enter
+   * the vdestack helper's network namespace (CAP_SYS_ADMIN, e.g. root), so this thread calls
+   * socket(2) there itself; "helper" otherwise (libioth's ioth_msocket: a round trip to vdestack's
+   * helper, or the plugin's own socket call). Both give the same sockets.
+   */
+  get socketPath(): 'setns' | 'helper' {
+    return this.#live('look at how sockets are made').socketPath();
+  }
+
   /** True once close() has run. */
   get closed(): boolean {
     return this.#native === null;
