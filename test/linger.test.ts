@@ -159,6 +159,7 @@ test('close() lets connections ended just before deliver everything, FIN include
     const timer = setTimeout(peer.kill, 15000);
     const got = await peer.result;
     clearTimeout(timer);
+    client.destroy();
     expect(got?.bytes).toBe(data.length);
     expect(got?.sha256).toBe(crypto.createHash('sha256').update(data).digest('hex'));
   }
@@ -169,7 +170,7 @@ test('a peer that is unreachable, or gone, holds close() for the bound and no lo
   const sender = member(nextHost++);
   const receiver = member(nextHost++);
   const ip = receiver.interfaces().vde0!.find((a) => a.family === 'IPv4')!.address;
-  const { client } = await connectPair(sender, receiver, ip);
+  const { client, accepted } = await connectPair(sender, receiver, ip);
   receiver.linkSetUpDown('vde0', false);
   await new Promise<void>((r) => client.end(Buffer.alloc(8192), r)); // fits in the send buffer
   let began = Date.now();
@@ -177,13 +178,16 @@ test('a peer that is unreachable, or gone, holds close() for the bound and no lo
   const held = Date.now() - began;
   expect(held).toBeGreaterThanOrEqual(290);
   expect(held).toBeLessThan(300 + 1500);
+  client.destroy();
+  (await accepted).destroy();
   receiver.close();
 
   // Gone: its stack was closed; our FIN is never acknowledged.
   const sender2 = member(nextHost++);
   const receiver2 = member(nextHost++);
   const ip2 = receiver2.interfaces().vde0!.find((a) => a.family === 'IPv4')!.address;
-  const { client: client2 } = await connectPair(sender2, receiver2, ip2);
+  const { client: client2, accepted: accepted2 } = await connectPair(sender2, receiver2, ip2);
+  (await accepted2).destroy();
   receiver2.close({ linger: 0 });
   await new Promise<void>((r) => client2.end('bye', r));
   sender2.linger = 400;
@@ -192,6 +196,7 @@ test('a peer that is unreachable, or gone, holds close() for the bound and no lo
   const held2 = Date.now() - began;
   expect(held2).toBeGreaterThanOrEqual(390);
   expect(held2).toBeLessThan(400 + 1500);
+  client2.destroy();
 }, 60000);
 
 test('a sender whose peer is unreachable exits after its bound (IOTHTS_LINGER)', async () => {
@@ -240,7 +245,9 @@ test('linger is checked: option, property, close() and IOTHTS_LINGER', () => {
     process.env.IOTHTS_LINGER = '250';
     const s = new Stack({ vnl: null });
     expect(s.linger).toBe(250);
-    expect(new Stack({ vnl: null, linger: 0 }).linger).toBe(0);
+    const quick = new Stack({ vnl: null, linger: 0 });
+    expect(quick.linger).toBe(0);
+    quick.close();
     expect(() => { s.linger = -5; }).toThrow(RangeError);
     expect(() => s.close({ linger: -1 })).toThrow(RangeError);
     expect(() => s.close(5 as never)).toThrow(TypeError);
@@ -250,5 +257,7 @@ test('linger is checked: option, property, close() and IOTHTS_LINGER', () => {
     if (saved === undefined) delete process.env.IOTHTS_LINGER; else process.env.IOTHTS_LINGER = saved;
   }
   delete process.env.IOTHTS_LINGER;
-  expect(new Stack({ vnl: null }).linger).toBe(2000);
+  const plain = new Stack({ vnl: null });
+  expect(plain.linger).toBe(2000);
+  plain.close();
 });
