@@ -77,7 +77,7 @@ export interface Lingering {
  * whose sockets cannot be listed (a plugin without sock_diag) is not waited for.
  */
 export function waitUntilSent(stacks: readonly Lingering[], exiting: boolean): void {
-  const start = Date.now();
+  const start = performance.now();
   // A stack that never had a TCP socket has nothing to wait for: no look at all (a sock_diag dump
   // walks the host's whole TCP hash table, ~1-15 ms here; stack deletion is benchmarked).
   let waiting = stacks.filter((s) => {
@@ -90,7 +90,7 @@ export function waitUntilSent(stacks: readonly Lingering[], exiting: boolean): v
   let pause = 1;
   for (;;) {
     waiting = waiting.filter((s) => {
-      if (Date.now() - start >= s.linger) return false;
+      if (performance.now() - start >= s.linger) return false;
       try {
         return unfinished(s.native.tcpSummary(), exiting) > 0;
       } catch {
@@ -98,7 +98,7 @@ export function waitUntilSent(stacks: readonly Lingering[], exiting: boolean): v
       }
     });
     if (waiting.length === 0) return;
-    const left = Math.min(...waiting.map((s) => s.linger - (Date.now() - start)));
+    const left = Math.min(...waiting.map((s) => s.linger - (performance.now() - start)));
     sleepSync(Math.max(1, Math.min(pause, left)));
     pause = Math.min(pause * 2, 5);
   }
