@@ -136,6 +136,8 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
       InstanceMethod<&NativeStack::Links>("links"),
       InstanceMethod<&NativeStack::Addresses>("addresses"),
       InstanceMethod<&NativeStack::Routes>("routes"),
+      InstanceMethod<&NativeStack::TcpSummary>("tcpSummary"),
+      InstanceMethod<&NativeStack::HadTcp>("hadTcp"),
     });
   }
 
@@ -213,6 +215,9 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
   };
   static std::unordered_map<uint32_t, Shared> registry_;
   static uint32_t last_id_;
+  // Stacks (of any thread) on which a SOCK_STREAM socket was opened: the others have no TCP
+  // connection to wait for, and a sock_diag dump walks the host's whole TCP hash table (ms).
+  static std::unordered_set<struct ioth *> tcp_stacks_;
   struct ioth *stack_ = nullptr;
   struct iothts_stack owned_{};  // for the owner: the helper and taps to end with the stack
   int netns_ = -1;  // for iothts_socket's fast path: owned_.netns, or a borrower's own copy
@@ -235,7 +240,12 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
       std::lock_guard<std::mutex> lock(registry_mutex_);
       registry_.erase(id_);
     }
+    struct ioth *ioth = stack_;
     int rv = iothts_delstack(&owned_);
+    if (rv == 0) {
+      std::lock_guard<std::mutex> lock(registry_mutex_);
+      tcp_stacks_.erase(ioth);
+    }
     if (rv == 0) {
       stack_ = nullptr;
       netns_ = -1;  // closed by iothts_delstack
@@ -281,8 +291,13 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
     uint32_t domain = a.Uint(0, 0, 255);
     uint32_t type = a.Uint(1, 0, 0x7fffffff);
     uint32_t protocol = a.Uint(2, 0, 0xffff);
+    struct ioth *stack = Live(info);
+    if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM) {
+      std::lock_guard<std::mutex> lock(registry_mutex_);
+      tcp_stacks_.insert(stack);
+    }
     int via = 0;
-    int fd = iothts_socket(Live(info), netns_, domain, type, protocol, &via);
+    int fd = iothts_socket(stack, netns_, domain, type, protocol, &via);
     if (fd < 0) throw ErrnoError(info.Env(), errno, via ? "socket" : "ioth_msocket");
     return Napi::Number::New(info.Env(), fd);
   }
@@ -457,6 +472,38 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
     return family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" : "other";
   }
 
+  // tcpSummary() -> { sockets, unacked, unackedBytes }: three arrays indexed by TCP state (1
+  // ESTABLISHED ... 11 CLOSING, 12 NEW_SYN_RECV), counting the stack's TCP sockets (IPv4 and IPv6),
+  // those with bytes not yet acknowledged (a FIN counts as one; for LISTEN, the backlog), and those
+  // bytes. From NETLINK_SOCK_DIAG inside the stack.
+  Napi::Value TcpSummary(const Napi::CallbackInfo &info) {
+    Args{info, "tcpSummary"}.Count(0);
+    Napi::Env env = info.Env();
+    struct iothts_tcp_summary sum;
+    if (iothts_tcp_summary(Live(info), &sum) < 0) throw ErrnoError(env, errno, "sock_diag");
+    Napi::Array sockets = Napi::Array::New(env, IOTHTS_TCP_STATES);
+    Napi::Array unacked = Napi::Array::New(env, IOTHTS_TCP_STATES);
+    Napi::Array bytes = Napi::Array::New(env, IOTHTS_TCP_STATES);
+    for (uint32_t i = 0; i < IOTHTS_TCP_STATES; i++) {
+      sockets.Set(i, Napi::Number::New(env, sum.sockets[i]));
+      unacked.Set(i, Napi::Number::New(env, sum.unacked[i]));
+      bytes.Set(i, Napi::Number::New(env, static_cast<double>(sum.unacked_bytes[i])));
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("sockets", sockets);
+    out.Set("unacked", unacked);
+    out.Set("unackedBytes", bytes);
+    return out;
+  }
+
+  // hadTcp() -> whether a stream socket was ever opened on the stack (by socket(), any thread).
+  Napi::Value HadTcp(const Napi::CallbackInfo &info) {
+    Args{info, "hadTcp"}.Count(0);
+    struct ioth *stack = Live(info);
+    std::lock_guard<std::mutex> lock(registry_mutex_);
+    return Napi::Boolean::New(info.Env(), tcp_stacks_.count(stack) > 0);
+  }
+
   // links() -> [{ index, name, flags, type, mtu, mac: Buffer|null }]
   Napi::Value Links(const Napi::CallbackInfo &info) {
     return Dump<ifinfomsg>(info, "links", RTM_GETLINK, RTM_NEWLINK,
@@ -510,6 +557,7 @@ thread_local std::unordered_set<NativeStack *> NativeStack::open_stacks_;
 std::mutex NativeStack::registry_mutex_;
 std::unordered_map<uint32_t, NativeStack::Shared> NativeStack::registry_;
 uint32_t NativeStack::last_id_ = 0;
+std::unordered_set<struct ioth *> NativeStack::tcp_stacks_;
 
 Napi::Value PluginDir(const Napi::CallbackInfo &info) {
   Args{info, "pluginDir"}.Count(0);

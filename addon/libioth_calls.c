@@ -20,6 +20,9 @@
 #include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <ioth.h>
+#include <netinet/in.h>
+#include <linux/sock_diag.h>
+#include <linux/inet_diag.h>
 #include "libioth_calls.h"
 
 /* The children of the calling thread (clone() makes them children of the thread). */
@@ -400,6 +403,68 @@ int iothts_iplink_del(struct ioth *stack, const char *ifname, unsigned int ifind
   return ioth_iplink_del(stack, ifname, ifindex);
 }
 
+/* Sends one dump request on a netlink socket and calls visit() for every reply message up to
+ * NLMSG_DONE; an NLMSG_ERROR ends it with that error. Returns 0, or -1 with errno set. */
+static int nl_dump(int fd, const void *req, size_t reqlen,
+    int (*visit)(const struct nlmsghdr *h, void *arg), void *arg) {
+  size_t cap = 262144;  /* more than a dump part ever holds: the kernel would truncate, not split */
+  char *buf = malloc(cap);
+  if (buf == NULL)
+    return errno = ENOMEM, -1;
+  int done = 0, err = 0;
+  if (ioth_send(fd, req, reqlen, 0) < 0)
+    err = errno;
+  while (!done && !err) {
+    ssize_t n = ioth_recv(fd, buf, cap, 0);
+    if (n < 0) { err = errno == EAGAIN ? ETIMEDOUT : errno; break; }
+    if (n == 0) { err = EPROTO; break; }
+    int rest = (int) n;
+    for (struct nlmsghdr *h = (struct nlmsghdr *) buf; !done && !err && NLMSG_OK(h, rest); h = NLMSG_NEXT(h, rest)) {
+      if (h->nlmsg_type == NLMSG_DONE)
+        done = 1;
+      else if (h->nlmsg_type == NLMSG_ERROR) {
+        struct nlmsgerr *e = NLMSG_DATA(h);
+        err = e->error < 0 ? -e->error : EPROTO;
+      } else if (visit(h, arg) < 0)
+        err = errno ? errno : EPROTO;
+    }
+  }
+  free(buf);
+  return err ? (errno = err, -1) : 0;
+}
+
+/* A netlink socket of the stack that never waits long for an answer: the stack answers at once. */
+static int nl_socket(struct ioth *stack, int protocol) {
+  int fd = ioth_msocket(stack, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+  if (fd < 0)
+    return -1;
+  struct timeval timeout = {2, 0};
+  ioth_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  return fd;
+}
+
+struct collected {
+  char *buf;
+  size_t len, cap;
+};
+
+static int collect(const struct nlmsghdr *h, void *arg) {
+  struct collected *c = arg;
+  size_t size = NLMSG_ALIGN(h->nlmsg_len);
+  if (c->cap - c->len < size) {
+    size_t cap = c->cap + (size > 262144 ? size : 262144);
+    char *bigger = realloc(c->buf, cap);
+    if (bigger == NULL)
+      return errno = ENOMEM, -1;
+    c->buf = bigger;
+    c->cap = cap;
+  }
+  memcpy(c->buf + c->len, h, h->nlmsg_len);
+  memset(c->buf + c->len + h->nlmsg_len, 0, size - h->nlmsg_len);
+  c->len += size;
+  return 0;
+}
+
 long iothts_nldump(struct ioth *stack, int type, int family, void **out) {
   struct {
     struct nlmsghdr h;
@@ -411,44 +476,62 @@ long iothts_nldump(struct ioth *stack, int type, int family, void **out) {
   req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   req.h.nlmsg_seq = 1;
   req.g.rtgen_family = family;
-  int fd = ioth_msocket(stack, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  int fd = nl_socket(stack, NETLINK_ROUTE);
   if (fd < 0)
     return -1;
-  struct timeval timeout = {2, 0};  /* the stack answers at once; never wait forever */
-  ioth_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  char *buf = NULL;
-  size_t len = 0, cap = 0;
-  int done = 0, err = 0;
-  if (ioth_send(fd, &req, sizeof(req), 0) < 0)
-    err = errno;
-  while (!done && !err) {
-    if (cap - len < 65536) {
-      char *bigger = realloc(buf, cap + 262144);
-      if (bigger == NULL) { err = ENOMEM; break; }
-      buf = bigger;
-      cap += 262144;
-    }
-    ssize_t n = ioth_recv(fd, buf + len, cap - len, 0);
-    if (n < 0) { err = errno == EAGAIN ? ETIMEDOUT : errno; break; }
-    if (n == 0) { err = EPROTO; break; }
-    int rest = (int) n;
-    for (struct nlmsghdr *h = (struct nlmsghdr *) (buf + len); NLMSG_OK(h, rest); h = NLMSG_NEXT(h, rest)) {
-      if (h->nlmsg_type == NLMSG_DONE)
-        done = 1;
-      else if (h->nlmsg_type == NLMSG_ERROR) {
-        struct nlmsgerr *e = NLMSG_DATA(h);
-        err = e->error < 0 ? -e->error : EPROTO;
-      }
-    }
-    len += n;
-  }
+  struct collected c = {NULL, 0, 0};
+  int rv = nl_dump(fd, &req, sizeof(req), collect, &c);
+  int saved = errno;
   ioth_close(fd);
-  if (err) {
-    free(buf);
-    return errno = err, -1;
+  if (rv < 0) {
+    free(c.buf);
+    return errno = saved, -1;
   }
-  *out = buf;
-  return (long) len;
+  *out = c.buf;
+  return (long) c.len;
+}
+
+static int count_tcp(const struct nlmsghdr *h, void *arg) {
+  struct iothts_tcp_summary *sum = arg;
+  if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+    return 0;
+  const struct inet_diag_msg *m = NLMSG_DATA(h);
+  if (m->idiag_state >= IOTHTS_TCP_STATES)
+    return 0;
+  sum->sockets[m->idiag_state]++;
+  if (m->idiag_wqueue > 0) {
+    sum->unacked[m->idiag_state]++;
+    sum->unacked_bytes[m->idiag_state] += m->idiag_wqueue;
+  }
+  return 0;
+}
+
+int iothts_tcp_summary(struct ioth *stack, struct iothts_tcp_summary *out) {
+  memset(out, 0, sizeof(*out));
+  int fd = nl_socket(stack, NETLINK_SOCK_DIAG);
+  if (fd < 0)
+    return -1;
+  static const int families[] = {AF_INET, AF_INET6};
+  int rv = 0;
+  for (int i = 0; i < 2 && rv == 0; i++) {
+    struct {
+      struct nlmsghdr h;
+      struct inet_diag_req_v2 r;
+    } req;
+    memset(&req, 0, sizeof(req));
+    req.h.nlmsg_len = sizeof(req);
+    req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    req.h.nlmsg_seq = i + 1;
+    req.r.sdiag_family = families[i];
+    req.r.sdiag_protocol = IPPROTO_TCP;
+    req.r.idiag_states = ~0U;  /* every state */
+    rv = nl_dump(fd, &req, sizeof(req), count_tcp, out);
+  }
+  int saved = errno;
+  ioth_close(fd);
+  errno = saved;
+  return rv;
 }
 
 int iothts_plugin_dir(char *buf, size_t size) {

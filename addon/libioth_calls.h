@@ -69,6 +69,20 @@ int iothts_iplink_del(struct ioth *stack, const char *ifname, unsigned int ifind
  * the stack's socket count never returns to zero and ioth_delstack then fails with EBUSY.) */
 long iothts_nldump(struct ioth *stack, int type, int family, void **out);
 
+/* The stack's TCP sockets (IPv4 and IPv6, every state), counted through NETLINK_SOCK_DIAG (a
+ * socket opened in the stack, as for the dumps above), indexed by the kernel's TCP state (1
+ * ESTABLISHED, 2 SYN_SENT, 3 SYN_RECV, 4 FIN_WAIT1, 5 FIN_WAIT2, 6 TIME_WAIT, 7 CLOSE, 8 CLOSE_WAIT,
+ * 9 LAST_ACK, 10 LISTEN, 11 CLOSING, 12 NEW_SYN_RECV): how many there are, how many have bytes
+ * sent but not yet acknowledged or not yet sent (inet_diag's idiag_wqueue; a FIN counts as one
+ * byte), and those bytes. For LISTEN the kernel reports the backlog there instead. */
+#define IOTHTS_TCP_STATES 13
+struct iothts_tcp_summary {
+  unsigned int sockets[IOTHTS_TCP_STATES];
+  unsigned int unacked[IOTHTS_TCP_STATES];
+  unsigned long long unacked_bytes[IOTHTS_TCP_STATES];
+};
+int iothts_tcp_summary(struct ioth *stack, struct iothts_tcp_summary *out);
+
 /* Where libioth looks for system plugins: the "ioth" directory beside libioth.so. */
 int iothts_plugin_dir(char *buf, size_t size);
 

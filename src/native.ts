@@ -53,6 +53,19 @@ export interface NativeStack {
   links(): NativeLink[];
   addresses(): NativeAddress[];
   routes(): NativeRoute[];
+  /** The stack's TCP sockets by kernel TCP state (index 1 ESTABLISHED ... 11 CLOSING, 12 NEW_SYN_RECV). */
+  tcpSummary(): NativeTcpSummary;
+  /** Whether a stream socket was ever opened on the stack (from any thread). */
+  hadTcp(): boolean;
+}
+
+export interface NativeTcpSummary {
+  /** How many sockets are in each state. */
+  sockets: number[];
+  /** How many of them have bytes (or a FIN) not yet acknowledged; for LISTEN: have a backlog. */
+  unacked: number[];
+  /** Those bytes (inet_diag's idiag_wqueue summed). */
+  unackedBytes: number[];
 }
 
 export interface Native {
@@ -96,5 +109,18 @@ function load(): Native {
 
 export const native: Native = load();
 
+let beforeDelete: () => void = () => {};
+
+/** What to do at process exit before the stacks are deleted (src/stack.ts: let them send). */
+export function onExitBeforeDelete(fn: () => void): void {
+  beforeDelete = fn;
+}
+
 // process.exit() and uncaught exceptions skip the addon's environment cleanup hook, but not 'exit'.
-process.once('exit', () => native.deleteAllStacks());
+process.once('exit', () => {
+  try {
+    beforeDelete();
+  } finally {
+    native.deleteAllStacks();
+  }
+});

@@ -8,7 +8,7 @@ import { Family, formatIp, formatMac, parseIp, parseMac, parsePrefixLen, prefixT
 import {
   invalidArgType, invalidArgValue, IothError, outOfRange, stackClosed, withContext,
 } from './errors';
-import { NativeStack, native } from './native';
+import { NativeStack, native, onExitBeforeDelete } from './native';
 import { createStackNet, StackNet } from './net';
 import { createStackDgram, StackDgram } from './dgram';
 import { createHttpAgent, createHttpsAgent } from './agents';
@@ -18,6 +18,7 @@ import type { LookupFunction } from 'node:net';
 import { createDns, StackDns } from './dns';
 import { applyConfig, applyConfigAsync, ConfigResult, releaseAll, resolvConf, splitStackConfig } from './config';
 import { describePluginDirs, installedPlugins } from './plugins';
+import { checkLinger, defaultLinger, waitUntilSent } from './linger';
 
 /** An interface: its index (as libioth takes it) or its name ("vde0"). */
 export type InterfaceRef = number | string;
@@ -31,7 +32,21 @@ export interface StackOptions {
   vnl?: string | readonly string[] | null;
   /** Use, from a worker thread, the stack another thread created (its `share()`), instead. */
   share?: StackShare;
+  /**
+   * How long, at most, close() and the process's exit wait for the stack's TCP connections to
+   * deliver what they still have to send (ms; 0: never wait). Default: IOTHTS_LINGER, or 2000.
+   */
+  linger?: number;
 }
+
+export interface CloseOptions {
+  /** This close()'s bound on waiting for ended connections to deliver their data (ms; 0: none). */
+  linger?: number;
+}
+
+// The stacks this thread owns and has not closed, for the wait at process exit. Weak: a stack the
+// program dropped is deleted by the garbage collector as before.
+const openStacks = new Set<WeakRef<Stack>>();
 
 /** What a worker thread needs to use a stack of another thread of the same process. */
 export interface StackShare {
@@ -130,6 +145,8 @@ export class Stack implements Disposable {
   /** False for a stack borrowed with `{ share }`: close() then lets go of it without deleting it. */
   readonly owner: boolean;
   #native: NativeStack | null;
+  #linger: number;
+  #ref?: WeakRef<Stack>;
 
   /**
    * new Stack(plugin = "vdestack", vnl?)  or  new Stack({ plugin, pluginOptions, vnl })
@@ -160,10 +177,12 @@ export class Stack implements Disposable {
       this.pluginOptions = String(share.pluginOptions ?? '');
       this.vnls = Object.freeze([...(share.vnls ?? [])].map(String));
       this.owner = false;
+      this.#linger = 0;
       this.#native = new native.NativeStack(share.id);
       return;
     }
     this.owner = true;
+    this.#linger = options.linger === undefined ? defaultLinger() : checkLinger('options.linger', options.linger);
     let name = checkText('plugin', options.plugin ?? 'vdestack', 'libioth plugin name');
     let pluginOptions = options.pluginOptions;
     const comma = name.indexOf(',');
@@ -191,6 +210,8 @@ export class Stack implements Disposable {
     } catch (err) {
       throw this.#creationError(err);
     }
+    this.#ref = new WeakRef(this);
+    openStacks.add(this.#ref);
     this.#checkInterfaces();
   }
 
@@ -357,12 +378,33 @@ export class Stack implements Disposable {
   }
 
   /**
-   * Deletes the stack (ioth_delstack) and ends vdestack's helper process. Idempotent.
-   * Sockets already open on it stay valid descriptors but reach no network any more.
-   * A borrowed stack (`{ share }`) is only let go of; its owner keeps it.
+   * The bound (ms) on waiting, in close() and at the process's exit, for the stack's TCP
+   * connections to deliver what they still have to send; 0 never waits. Settable.
    */
-  close(): void {
+  get linger(): number {
+    return this.#linger;
+  }
+
+  set linger(ms: number) {
+    this.#linger = checkLinger('linger', ms);
+  }
+
+  /**
+   * Deletes the stack (ioth_delstack) and ends vdestack's helper process. Idempotent.
+   * First, like the host's kernel after a close(2), it lets the connections the program has ended
+   * or destroyed deliver their remaining data and FIN: it waits until the peers acknowledged them,
+   * at most `options.linger` ms (default: the stack's `linger`, 2000 ms unless set); no wait when
+   * there is nothing to send. Sockets already open on it stay valid descriptors but reach no
+   * network any more. A borrowed stack (`{ share }`) is only let go of; its owner keeps it.
+   */
+  close(options?: CloseOptions): void {
     if (this.#native === null) return;
+    let linger = this.#linger;
+    if (options !== undefined) {
+      if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+      if (options.linger !== undefined) linger = checkLinger('options.linger', options.linger);
+    }
+    if (this.owner) waitUntilSent([{ native: this.#native, linger }], false);
     releaseAll(this);
     try {
       this.#native.close();
@@ -370,6 +412,26 @@ export class Stack implements Disposable {
       throw withContext(err, `closing the ${this.plugin} stack`);
     }
     this.#native = null;
+    if (this.#ref) openStacks.delete(this.#ref);
+  }
+
+  // Process exit: every open stack of this thread gets its linger, all waited for together.
+  static {
+    onExitBeforeDelete(() => Stack.#lingerAtExit());
+  }
+
+  static #lingerAtExit(): void {
+    const waiting = [];
+    for (const ref of openStacks) {
+      const stack = ref.deref();
+      if (stack && stack.#native && stack.owner) waiting.push({ native: stack.#native, linger: stack.#linger });
+    }
+    waitUntilSent(waiting, true);
+    // DHCP leases are released at exit as by close() (the stacks are deleted right after).
+    for (const ref of openStacks) {
+      const stack = ref.deref();
+      if (stack && stack.#native) releaseAll(stack);
+    }
   }
 
   /**

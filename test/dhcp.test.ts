@@ -291,6 +291,25 @@ describe('a DHCP server that renews, refuses, goes quiet and lies', () => {
     }
   }, 40000);
 
+  test('a process that exits releases its lease too', async () => {
+    const server = new TestDhcpServer(serverStack, { address: '10.9.0.56', server: '10.9.0.1', lease: 3600 });
+    await server.start();
+    try {
+      const script = `const { Stack } = require(${JSON.stringify(path.resolve(__dirname, '..'))});
+        const s = new Stack('vdestack', ${JSON.stringify(`vde://${dir}/hub`)});
+        s.configAsync('eth,dhcp').then((r) => console.log(r.addresses.join()));`;
+      const out = await new Promise<string>((resolve, reject) => {
+        require('node:child_process').execFile(process.execPath, ['-e', script], { timeout: 20000 },
+          (err: Error | null, stdout: string) => (err ? reject(err) : resolve(stdout)));
+      });
+      expect(out.trim()).toBe('10.9.0.56/24');
+      await until('a RELEASE', () => server.requests.find((r) => r.type === 7), 3000);
+      expect(server.requests.at(-1)).toMatchObject({ type: 7, ciaddr: '10.9.0.56' });
+    } finally {
+      server.close();
+    }
+  });
+
   test('close() releases the lease', async () => {
     const server = new TestDhcpServer(serverStack, { address: '10.9.0.55', server: '10.9.0.1', lease: 3600 });
     await server.start();
