@@ -569,6 +569,38 @@ Napi::Value PluginDir(const Napi::CallbackInfo &info) {
 // bindSocket(fd, family 4|6, addr: Buffer, port, reuseAddr: boolean, v6Only: boolean)
 // A plain bind(2) of a stack socket from socketFd (a kernel socket living in the stack's namespace),
 // with the options Node sets on its own sockets, so Node can then listen on or open the fd.
+// Throws the Node-style errno error of `syscall` unless fd is an open socket.
+void CheckSocket(Napi::Env env, int fd, const char *syscall) {
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+    throw ErrnoError(env, errno ? errno : ENOTSOCK, syscall);
+}
+
+// The descriptor of argument i, which must be a socket (a stack's kernel socket from socketFd).
+int SocketArg(const Args &a, size_t i, const char *syscall) {
+  int fd = static_cast<int>(a.Uint(i, 0, 0x7fffffff));
+  CheckSocket(a.info.Env(), fd, syscall);
+  return fd;
+}
+
+// A sockaddr_in or sockaddr_in6 in `ss`; returns its length.
+socklen_t SockAddr(sockaddr_storage *ss, int family, const std::vector<uint8_t> &addr, uint16_t port, uint32_t scope) {
+  *ss = sockaddr_storage{};
+  if (family == AF_INET6) {
+    auto *sa = reinterpret_cast<sockaddr_in6 *>(ss);
+    sa->sin6_family = AF_INET6;
+    sa->sin6_port = htons(port);
+    sa->sin6_scope_id = scope;
+    memcpy(&sa->sin6_addr, addr.data(), 16);
+    return sizeof(*sa);
+  }
+  auto *sa = reinterpret_cast<sockaddr_in *>(ss);
+  sa->sin_family = AF_INET;
+  sa->sin_port = htons(port);
+  memcpy(&sa->sin_addr, addr.data(), 4);
+  return sizeof(*sa);
+}
+
 Napi::Value BindSocket(const Napi::CallbackInfo &info) {
   Args a{info, "bindSocket"};
   a.Count(6);
@@ -578,38 +610,15 @@ Napi::Value BindSocket(const Napi::CallbackInfo &info) {
   uint16_t port = static_cast<uint16_t>(a.Uint(3, 0, 65535));
   int reuse = a.Bool(4) ? 1 : 0;
   int v6only = a.Bool(5) ? 1 : 0;
-  struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
-    throw ErrnoError(info.Env(), errno ? errno : ENOTSOCK, "bind");
+  CheckSocket(info.Env(), fd, "bind");
   if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof(reuse)) < 0)
     throw ErrnoError(info.Env(), errno, "setsockopt");
-  int rv;
-  if (family == AF_INET6) {
-    if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0)
-      throw ErrnoError(info.Env(), errno, "setsockopt");
-    sockaddr_in6 sa{};
-    sa.sin6_family = AF_INET6;
-    sa.sin6_port = htons(port);
-    memcpy(&sa.sin6_addr, addr.data(), 16);
-    rv = bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa));
-  } else {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    memcpy(&sa.sin_addr, addr.data(), 4);
-    rv = bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa));
-  }
-  if (rv < 0) throw ErrnoError(info.Env(), errno, "bind");
+  if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0)
+    throw ErrnoError(info.Env(), errno, "setsockopt");
+  sockaddr_storage ss;
+  socklen_t len = SockAddr(&ss, family, addr, port, 0);
+  if (bind(fd, reinterpret_cast<sockaddr *>(&ss), len) < 0) throw ErrnoError(info.Env(), errno, "bind");
   return info.Env().Undefined();
-}
-
-// The descriptor of argument i, which must be a socket (a stack's kernel socket from socketFd).
-int SocketArg(const Args &a, size_t i, const char *syscall) {
-  int fd = static_cast<int>(a.Uint(i, 0, 0x7fffffff));
-  struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
-    throw ErrnoError(a.info.Env(), errno ? errno : ENOTSOCK, syscall);
-  return fd;
 }
 
 // setSocketOption(fd, name, value): the few options the configuration protocols (DHCP, router
@@ -665,22 +674,8 @@ Napi::Value SendTo(const Napi::CallbackInfo &info) {
   std::vector<uint8_t> addr = a.Bytes(3, a.AddrLen(family));
   uint16_t port = static_cast<uint16_t>(a.Uint(4, 0, 65535));
   uint32_t scope = a.Uint(5, 0, kMaxIfindex);
-  sockaddr_storage ss{};
-  socklen_t len;
-  if (family == AF_INET6) {
-    auto *sa = reinterpret_cast<sockaddr_in6 *>(&ss);
-    sa->sin6_family = AF_INET6;
-    sa->sin6_port = htons(port);
-    sa->sin6_scope_id = scope;
-    memcpy(&sa->sin6_addr, addr.data(), 16);
-    len = sizeof(*sa);
-  } else {
-    auto *sa = reinterpret_cast<sockaddr_in *>(&ss);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons(port);
-    memcpy(&sa->sin_addr, addr.data(), 4);
-    len = sizeof(*sa);
-  }
+  sockaddr_storage ss;
+  socklen_t len = SockAddr(&ss, family, addr, port, scope);
   ssize_t n;
   do n = sendto(fd, data.Data(), data.ByteLength(), 0, reinterpret_cast<sockaddr *>(&ss), len);
   while (n < 0 && errno == EINTR);
@@ -696,7 +691,8 @@ Napi::Value RecvFrom(const Napi::CallbackInfo &info) {
   int fd = SocketArg(a, 0, "recvfrom");
   int timeout = static_cast<int>(a.Uint(1, 0, 60000));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
-  std::vector<uint8_t> buf(65536);
+  // One buffer per thread: the asynchronous driver polls with timeout 0 every few ms.
+  static thread_local std::vector<uint8_t> buf(65536);
   sockaddr_storage ss{};
   socklen_t len;
   ssize_t n;
