@@ -1,14 +1,17 @@
 // node --import iothts/register app.js  (or --require): runs app.js with all its networking on a
-// virtual stack described by IOTH_STACK, IOTH_VNL and IOTH_CONFIG. A bad setting stops the process
-// with one line naming the variable.
-import { EnvironmentError, stackFromEnvironment } from './src/environment';
+// virtual stack described by IOTH_STACK, IOTH_VNL and IOTH_CONFIG. Any failure stops the process
+// with one line (NODE_DEBUG=iothts adds the stack trace).
+import type * as Environment from './src/environment';
 
 try {
+  // Required here, not imported at the top: loading the addon can fail too, and that failure
+  // must also be the one line below.
+  const { stackFromEnvironment } = require('./src/environment') as typeof Environment;
   stackFromEnvironment(process.env);
 } catch (err) {
-  // Ours (a variable, or the override's ERR_IOTH_* refusal) in one line; anything else in full.
-  const e = err as NodeJS.ErrnoException;
-  const reason = err instanceof EnvironmentError || e.code?.startsWith('ERR_IOTH') ? e.message : e.stack;
-  process.stderr.write(`iothts/register: ${reason}\n`);
+  const e = err as Error;
+  const line = String(e?.message ?? err).split('\n')[0];
+  const debug = /\biothts\b/.test(process.env.NODE_DEBUG ?? '') ? `\n${e?.stack}` : '';
+  process.stderr.write(`iothts/register: ${line}${debug}\n`);
   process.exit(1);
 }

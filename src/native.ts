@@ -1,5 +1,7 @@
-// Loads the compiled addon (addon/, built by cmake-js into build/Release) and types its surface.
+// Loads the compiled addon and types its surface. node-gyp-build finds it: a source build in
+// build/Release (cmake-js, `npm run build`), else the prebuilt binary shipped in prebuilds/.
 // Everything here is raw: addresses are Buffers, families are 4 or 6, interfaces are indices.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export interface NativeLink {
@@ -90,18 +92,43 @@ export interface Native {
   };
 }
 
+/**
+ * The package root: the nearest folder above this file that holds package.json (src/ under ts-jest,
+ * dist/src/ when built, node_modules/iothts/dist/src/ when installed).
+ */
+export function packageRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`iothts: no package.json above ${__dirname}`);
+  }
+}
+
+/** The addon file node-gyp-build picks: build/Release/*.node (a source build) first, then prebuilds/<platform>-<arch>/. */
+export function addonPath(): string {
+  // node-gyp-build ships no types: its path() is the documented resolver behind its default export.
+  const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+  return nodeGypBuild.path(packageRoot());
+}
+
+/** Why the addon cannot load, in one line with the fix: libioth missing, or no addon for this machine. */
+export function addonLoadHint(err: NodeJS.ErrnoException): string {
+  const missingLib = /(lib(?:ioth|vdeplug|fduserdata|mhash)[\w.+-]*\.so[\w.]*): cannot open shared object file/.exec(err.message);
+  if (missingLib) {
+    return `${missingLib[1]} is missing: libioth is not installed. On Debian 13: apt-get install libioth0 vdeplug libvdeplug-slirp; ` +
+      'on Debian 12 (no libioth package): sudo npx iothts setup-system';
+  }
+  if (/No native build was found/.test(err.message)) {
+    return `no prebuilt addon for ${process.platform}-${process.arch} and none built: install libioth-dev, cmake and g++ ` +
+      '(sudo npx iothts setup-system), then npm rebuild iothts (npm 11 asks first: npm install-scripts approve iothts)';
+  }
+  return `the addon does not load here (${err.message.split('\n')[0]}): rebuild it with npm rebuild iothts, or run npx iothts doctor`;
+}
+
 function load(): Native {
-  // dist/src/native.js and src/native.ts (under ts-jest) both sit below the package root.
-  const root = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
-  const file = path.join(root, 'build', 'Release', 'iothts.node');
   try {
-    return require(file) as Native;
+    return require(addonPath()) as Native;
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const hint = e.code === 'MODULE_NOT_FOUND'
-      ? 'the native addon is not built: run `npm run build` (after `sudo scripts/setup-system.sh`)'
-      : 'libioth could not be loaded: run `sudo scripts/setup-system.sh`';
-    const error = new Error(`iothts: cannot load ${file}: ${hint} (${e.message})`) as NodeJS.ErrnoException;
+    const error = new Error(`cannot load the iothts native addon: ${addonLoadHint(err as NodeJS.ErrnoException)}`) as NodeJS.ErrnoException;
     error.code = 'ERR_IOTH_ADDON';
     throw error;
   }
