@@ -97,7 +97,8 @@ export function* untilUsable(stack: Stack, ifindex: number, iface: string, wante
     if (Date.now() - start > bound.ms) {
       throw addressError('ETIMEDOUT', pending[0], iface, ifindex,
         `${names} on ${iface} still tentative after ${Date.now() - start} ms of IPv6 duplicate address detection ` +
-        `(the link's settings allow ${bound.ms} ms: ${bound.how})`);
+        `(the link's settings allow ${bound.ms} ms: ${bound.how}); the address may still become usable: ` +
+        'retry, or give nodad for an address known to be unique');
     }
     yield { sleep: POLL_MS };
   }
