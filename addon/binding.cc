@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/ipv6.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
@@ -115,6 +116,7 @@ struct Args {
 
 constexpr uint32_t kMaxIfindex = 0x7fffffff;
 constexpr size_t kMaxIfname = IOTHTS_IFNAMSIZ - 1;
+constexpr uint32_t kSettableAddrFlags = IFA_F_NODAD;
 
 class NativeStack : public Napi::ObjectWrap<NativeStack> {
  public:
@@ -130,6 +132,7 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
       InstanceMethod<&NativeStack::LinkGetAddr>("linkGetAddr"),
       InstanceMethod<&NativeStack::LinkSetMtu>("linkSetMtu"),
       InstanceMethod<&NativeStack::IpAddr>("ipAddr"),
+      InstanceMethod<&NativeStack::IpAddrAdd>("ipAddrAdd"),
       InstanceMethod<&NativeStack::IpRoute>("ipRoute"),
       InstanceMethod<&NativeStack::IpLinkAdd>("ipLinkAdd"),
       InstanceMethod<&NativeStack::IpLinkDel>("ipLinkDel"),
@@ -375,6 +378,24 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
     return info.Env().Undefined();
   }
 
+  // ipAddrAdd(family 4|6, addr: Buffer, prefixLen, ifindex, flags): an address with IFA_F_* flags
+  // (only IFA_F_NODAD for now: the address skips duplicate address detection, usable at once).
+  Napi::Value IpAddrAdd(const Napi::CallbackInfo &info) {
+    Args a{info, "ipAddrAdd"};
+    a.Count(5);
+    int family = a.Family(0);
+    std::vector<uint8_t> addr = a.Bytes(1, a.AddrLen(family));
+    uint32_t prefix = a.Uint(2, 0, family == AF_INET6 ? 128 : 32);
+    uint32_t index = a.Uint(3, 1, kMaxIfindex);
+    uint32_t flags = a.Uint(4, 0, 0xffffffff);
+    if (flags & ~kSettableAddrFlags)
+      throw ArgError(info.Env(), false, "ERR_INVALID_ARG_VALUE",
+          a.Where(4) + " may hold only IFA_F_NODAD (" + std::to_string(IFA_F_NODAD) + ")");
+    if (iothts_ipaddr_add_flags(Live(info), family, addr.data(), prefix, index, flags) < 0)
+      throw ErrnoError(info.Env(), errno, "ioth_ipaddr_add");
+    return info.Env().Undefined();
+  }
+
   // ipRoute(add, family 4|6, dst: Buffer|null, dstPrefixLen, gw: Buffer|null, ifindex (0: any))
   Napi::Value IpRoute(const Napi::CallbackInfo &info) {
     Args a{info, "ipRoute"};
@@ -504,7 +525,35 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
     return Napi::Boolean::New(info.Env(), tcp_stacks_.count(stack) > 0);
   }
 
-  // links() -> [{ index, name, flags, type, mtu, mac: Buffer|null }]
+  // The link's IPv6 settings that time duplicate address detection, from IFLA_AF_SPEC's AF_INET6
+  // part (null when the link has none): { acceptDad, dadTransmits, rtrSolicitDelay (ms, the
+  // longest random wait before the first probe), retransTime (ms between probes) }.
+  static Napi::Value Ipv6Settings(Napi::Env env, const rtattr *spec) {
+    if (spec == nullptr) return env.Null();
+    int len = RTA_PAYLOAD(spec);
+    for (auto *af = static_cast<const rtattr *>(RTA_DATA(spec)); RTA_OK(af, len); af = RTA_NEXT(af, len)) {
+      if (af->rta_type != AF_INET6) continue;
+      const rtattr *conf = nullptr, *cache = nullptr;
+      int inner = RTA_PAYLOAD(af);
+      for (auto *a = static_cast<const rtattr *>(RTA_DATA(af)); RTA_OK(a, inner); a = RTA_NEXT(a, inner)) {
+        if (a->rta_type == IFLA_INET6_CONF) conf = a;
+        if (a->rta_type == IFLA_INET6_CACHEINFO) cache = a;
+      }
+      if (conf == nullptr || cache == nullptr || RTA_PAYLOAD(cache) < sizeof(ifla_cacheinfo)) return env.Null();
+      size_t n = RTA_PAYLOAD(conf) / sizeof(int32_t);
+      auto *values = static_cast<const int32_t *>(RTA_DATA(conf));
+      auto value = [&](size_t i) { return i < n ? Napi::Number::New(env, values[i]) : env.Null(); };
+      Napi::Object out = Napi::Object::New(env);
+      out.Set("acceptDad", value(DEVCONF_ACCEPT_DAD));
+      out.Set("dadTransmits", value(DEVCONF_DAD_TRANSMITS));
+      out.Set("rtrSolicitDelay", value(DEVCONF_RTR_SOLICIT_DELAY));  // the kernel reports it in ms
+      out.Set("retransTime", Napi::Number::New(env, static_cast<const ifla_cacheinfo *>(RTA_DATA(cache))->retrans_time));
+      return out;
+    }
+    return env.Null();
+  }
+
+  // links() -> [{ index, name, flags, type, mtu, mac: Buffer|null, ipv6: {...}|null }]
   Napi::Value Links(const Napi::CallbackInfo &info) {
     return Dump<ifinfomsg>(info, "links", RTM_GETLINK, RTM_NEWLINK,
         [](Napi::Env env, Napi::Object e, const ifinfomsg *m, const std::vector<const rtattr *> &at) {
@@ -514,6 +563,7 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
           e.Set("type", Napi::Number::New(env, m->ifi_type));
           e.Set("mtu", AttrU32(env, at[IFLA_MTU]));
           e.Set("mac", AttrBytes(env, at[IFLA_ADDRESS]));
+          e.Set("ipv6", Ipv6Settings(env, at[IFLA_AF_SPEC]));
         });
   }
 
@@ -756,6 +806,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   constants.Set("IFF_UP", Napi::Number::New(env, IFF_UP));
   constants.Set("IFF_LOOPBACK", Napi::Number::New(env, IFF_LOOPBACK));
   constants.Set("IFF_RUNNING", Napi::Number::New(env, IFF_RUNNING));
+  constants.Set("IFA_F_NODAD", Napi::Number::New(env, IFA_F_NODAD));
+  constants.Set("IFA_F_DADFAILED", Napi::Number::New(env, IFA_F_DADFAILED));
+  constants.Set("IFA_F_TENTATIVE", Napi::Number::New(env, IFA_F_TENTATIVE));
   exports.Set("constants", constants);
   napi_add_env_cleanup_hook(env, NativeStack::DeleteAll, nullptr);
   return exports;

@@ -345,6 +345,42 @@ int iothts_ipaddr(struct ioth *stack, int add, int family, const void *addr, int
              : ioth_ipaddr_del(stack, family, copy, prefixlen, ifindex);
 }
 
+/* Appends attribute `type` holding `len` bytes at *p; moves *p past it (4-byte aligned). */
+static void put_attr(char **p, unsigned short type, const void *data, int len) {
+  struct nlattr a = {.nla_len = sizeof(struct nlattr) + len, .nla_type = type};
+  memcpy(*p, &a, sizeof(a));
+  memcpy(*p + sizeof(a), data, len);
+  memset(*p + a.nla_len, 0, NLA_ALIGN(a.nla_len) - a.nla_len);
+  *p += NLA_ALIGN(a.nla_len);
+}
+
+int iothts_ipaddr_add_flags(struct ioth *stack, int family, const void *addr, int prefixlen,
+    unsigned int ifindex, unsigned int flags) {
+  int addrlen = family == AF_INET6 ? 16 : 4;
+  uint32_t value = flags;
+  /* nlinline's request (IFA_LOCAL and IFA_ADDRESS, NLM_F_EXCL | NLM_F_CREATE), plus IFA_FLAGS:
+   * the 32-bit flags attribute, which the kernel reads instead of ifa_flags' 8 bits. */
+  struct {
+    struct nlmsghdr h;
+    struct ifaddrmsg i;
+    char attrs[2 * NLA_ALIGN(sizeof(struct nlattr) + 16) + NLA_ALIGN(sizeof(struct nlattr) + 4)];
+  } msg;
+  memset(&msg, 0, sizeof(msg));
+  msg.h.nlmsg_type = RTM_NEWADDR;
+  msg.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE;
+  msg.h.nlmsg_seq = 1;
+  msg.i.ifa_family = family;
+  msg.i.ifa_prefixlen = prefixlen;
+  msg.i.ifa_scope = RT_SCOPE_UNIVERSE;
+  msg.i.ifa_index = ifindex;
+  char *p = msg.attrs;
+  put_attr(&p, IFA_LOCAL, addr, addrlen);
+  put_attr(&p, IFA_ADDRESS, addr, addrlen);
+  put_attr(&p, IFA_FLAGS, &value, sizeof(value));
+  msg.h.nlmsg_len = (uint32_t) (p - (char *) &msg);
+  return ioth_nldialog(stack, &msg);
+}
+
 static int onlink_route(struct ioth *stack, int add, int family, const void *dst,
     int dst_prefixlen, unsigned int ifindex) {
   int addrlen = family == AF_INET6 ? 16 : 4;

@@ -55,6 +55,11 @@ int iothts_linkgetaddr(struct ioth *stack, unsigned int ifindex, unsigned char m
 int iothts_linksetmtu(struct ioth *stack, unsigned int ifindex, unsigned int mtu);
 int iothts_ipaddr(struct ioth *stack, int add, int family, const void *addr, int prefixlen,
     unsigned int ifindex);
+/* RTM_NEWADDR as iothts_ipaddr's add, with IFA_FLAGS `flags` (IFA_F_NODAD: usable at once, no
+ * duplicate address detection), which nlinline's ipaddr_add cannot send. Through the stack's netlink
+ * (libioth's nldialog), like the on-link route below. */
+int iothts_ipaddr_add_flags(struct ioth *stack, int family, const void *addr, int prefixlen,
+    unsigned int ifindex, unsigned int flags);
 /* gw NULL: an on-link route through ifindex (nlinline always sends a gateway, so that one is
  * built here and sent with libioth's nldialog). dst NULL or dst_prefixlen 0: default route. */
 int iothts_iproute(struct ioth *stack, int add, int family, const void *dst, int dst_prefixlen,

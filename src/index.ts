@@ -1,6 +1,6 @@
 // iothts: Internet of Threads for Node.js.
 export { Stack } from './stack';
-export type { CloseOptions, InterfaceRef, LinkInfo, RouteInfo, SocketFamily, SocketKind, StackOptions, StackShare } from './stack';
+export type { AddressInfo, CloseOptions, InterfaceRef, IpAddrAddOptions, LinkInfo, RouteInfo, SocketFamily, SocketKind, StackOptions, StackShare } from './stack';
 export { installedPlugins } from './plugins';
 export { override, overridingStack } from './override';
 export type { IothError } from './errors';

@@ -11,6 +11,17 @@ export interface NativeLink {
   type: number;
   mtu: number | null;
   mac: Buffer | null;
+  /** The IPv6 settings that time duplicate address detection (ms), or null (no IPv6 on the link). */
+  ipv6: NativeIpv6Settings | null;
+}
+
+export interface NativeIpv6Settings {
+  acceptDad: number | null;
+  dadTransmits: number | null;
+  /** The longest random wait before the first probe (ms). */
+  rtrSolicitDelay: number | null;
+  /** The wait between probes (ms). */
+  retransTime: number;
 }
 
 export interface NativeAddress {
@@ -48,6 +59,8 @@ export interface NativeStack {
   linkGetAddr(index: number): Buffer;
   linkSetMtu(index: number, mtu: number): void;
   ipAddr(add: boolean, family: 4 | 6, addr: Buffer, prefixLen: number, index: number): void;
+  /** RTM_NEWADDR with IFA_FLAGS (only IFA_F_NODAD may be set). */
+  ipAddrAdd(family: 4 | 6, addr: Buffer, prefixLen: number, index: number, flags: number): void;
   ipRoute(add: boolean, family: 4 | 6, dst: Buffer | null, dstLen: number, gw: Buffer | null,
     index: number): void;
   ipLinkAdd(name: string | null, index: number, type: string, data: string | null): void;
@@ -89,6 +102,7 @@ export interface Native {
     AF_INET: number; AF_INET6: number; AF_PACKET: number; AF_NETLINK: number;
     SOCK_STREAM: number; SOCK_DGRAM: number; SOCK_RAW: number; SOCK_NONBLOCK: number;
     SOCK_CLOEXEC: number; IFF_UP: number; IFF_LOOPBACK: number; IFF_RUNNING: number;
+    IFA_F_NODAD: number; IFA_F_DADFAILED: number; IFA_F_TENTATIVE: number;
   };
 }
 

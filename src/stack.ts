@@ -8,7 +8,7 @@ import { Family, formatIp, formatMac, parseIp, parseMac, parsePrefixLen, prefixT
 import {
   invalidArgType, invalidArgValue, IothError, outOfRange, stackClosed, withContext,
 } from './errors';
-import { NativeStack, native, onExitBeforeDelete } from './native';
+import { NativeIpv6Settings, NativeStack, native, onExitBeforeDelete } from './native';
 import { createStackNet, StackNet } from './net';
 import { createStackDgram, StackDgram } from './dgram';
 import { createHttpAgent, createHttpsAgent } from './agents';
@@ -67,6 +67,39 @@ export interface LinkInfo {
   loopback: boolean;
   /** The raw IFF_* flags. */
   flags: number;
+  /**
+   * The link's IPv6 settings that time duplicate address detection (its accept_dad and
+   * dad_transmits sysctls; rtrSolicitDelay: the longest random wait before the first probe, ms;
+   * retransTime: ms between probes), or null when the link has no IPv6.
+   */
+  ipv6: NativeIpv6Settings | null;
+}
+
+export interface AddressInfo {
+  family: 'IPv4' | 'IPv6';
+  address: string;
+  prefixLen: number;
+  /** address/prefixLen */
+  cidr: string;
+  ifindex: number;
+  interface: string | null;
+  scope: RouteInfo['scope'];
+  /** IPv6 duplicate address detection still runs: bind() to the address fails with EADDRNOTAVAIL. */
+  tentative: boolean;
+  /** Duplicate address detection found another node using the address: it stays unusable. */
+  dadFailed: boolean;
+  /** Added with { nodad }: no duplicate address detection. */
+  nodad: boolean;
+  /** The raw IFA_F_* flags. */
+  flags: number;
+}
+
+export interface IpAddrAddOptions {
+  /**
+   * Skip IPv6 duplicate address detection (IFA_F_NODAD, iproute2's `nodad`): the address is usable
+   * at once. Only for an address known to be unique on its network.
+   */
+  nodad?: boolean;
 }
 
 export interface RouteInfo {
@@ -487,6 +520,7 @@ export class Stack implements Disposable {
       running: (l.flags & IFF_RUNNING) !== 0,
       loopback: (l.flags & IFF_LOOPBACK) !== 0,
       flags: l.flags,
+      ipv6: l.ipv6,
     }));
   }
 
@@ -530,9 +564,14 @@ export class Stack implements Disposable {
     return link.mtu;
   }
 
-  /** Adds an address: ipAddrAdd("10.0.0.1", 24, "vde0"); the family comes from the address. */
-  ipAddrAdd(addr: string, prefixLen: number, ifindex: InterfaceRef): void {
-    this.#ipAddr(true, addr, prefixLen, ifindex);
+  /**
+   * Adds an address: ipAddrAdd("10.0.0.1", 24, "vde0"); the family comes from the address. It
+   * returns at once, like `ip addr add`: a new IPv6 address is tentative for 1-2 s (duplicate
+   * address detection), and binding to it fails with EADDRNOTAVAIL until then. Give `{ nodad: true }`
+   * for an address known to be unique (usable at once), or use stack.config('ip=...'), which waits.
+   */
+  ipAddrAdd(addr: string, prefixLen: number, ifindex: InterfaceRef, options?: IpAddrAddOptions): void {
+    this.#ipAddr(true, addr, prefixLen, ifindex, options);
   }
 
   /** Removes an address added with ipAddrAdd (same arguments). */
@@ -540,13 +579,25 @@ export class Stack implements Disposable {
     this.#ipAddr(false, addr, prefixLen, ifindex);
   }
 
-  #ipAddr(add: boolean, addr: string, prefixLen: number, ifindex: InterfaceRef): void {
+  #ipAddr(add: boolean, addr: string, prefixLen: number, ifindex: InterfaceRef, options?: IpAddrAddOptions): void {
     const ip = parseIp('addr', addr);
     const len = parsePrefixLen('prefixLen', prefixLen, ip.family);
+    let nodad = false;
+    if (options !== undefined) {
+      if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+      if (options.nodad !== undefined && typeof options.nodad !== 'boolean') {
+        throw invalidArgType('options.nodad', 'of type boolean', options.nodad);
+      }
+      nodad = options.nodad === true;
+    }
     const i = this.resolveInterface(ifindex);
-    this.#call(`${add ? 'adding' : 'removing'} ${ip.text}/${len} on interface ${i}`,
-      { address: ip.text, prefixLen: len, ifindex: i },
-      () => this.#live(`${add ? 'add' : 'remove'} an address`).ipAddr(add, ip.family, ip.bytes, len, i));
+    this.#call(`${add ? 'adding' : 'removing'} ${ip.text}/${len}${nodad ? ' (nodad)' : ''} on interface ${i}`,
+      { address: ip.text, prefixLen: len, ifindex: i }, () => {
+        const stack = this.#live(`${add ? 'add' : 'remove'} an address`);
+        // libioth's ipaddr_add cannot pass flags: the addon's own request carries IFA_F_NODAD.
+        if (nodad) stack.ipAddrAdd(ip.family, ip.bytes, len, i, native.constants.IFA_F_NODAD);
+        else stack.ipAddr(add, ip.family, ip.bytes, len, i);
+      });
   }
 
   /**
@@ -658,6 +709,30 @@ export class Stack implements Disposable {
       const i = this.#index('ifindex', ifindex);
       this.#call(`deleting link ${i}`, { ifindex: i }, () => this.#live('delete a link').ipLinkDel(null, i));
     }
+  }
+
+  /** Every address of every interface, like `ip addr`, with its duplicate address detection state. */
+  addresses(): AddressInfo[] {
+    const names = new Map(this.links().map((l) => [l.index, l.name]));
+    const { IFA_F_TENTATIVE, IFA_F_DADFAILED, IFA_F_NODAD } = native.constants;
+    return this.#call('listing addresses', {}, () => this.#live('list addresses').addresses())
+      .filter((a) => a.address && (a.family === 'IPv4' || a.family === 'IPv6'))
+      .map((a) => {
+        const address = formatIp(a.address!);
+        return {
+          family: a.family as 'IPv4' | 'IPv6',
+          address,
+          prefixLen: a.prefixLen,
+          cidr: `${address}/${a.prefixLen}`,
+          ifindex: a.index,
+          interface: names.get(a.index) ?? null,
+          scope: SCOPES[a.scope] ?? 'universe',
+          tentative: (a.flags & IFA_F_TENTATIVE) !== 0,
+          dadFailed: (a.flags & IFA_F_DADFAILED) !== 0,
+          nodad: (a.flags & IFA_F_NODAD) !== 0,
+          flags: a.flags,
+        };
+      });
   }
 
   /**

@@ -1,7 +1,7 @@
 // stack.dgram: Node's dgram API with every UDP socket on the stack.
 import * as dgram from 'node:dgram';
 import { assertPrivateNetns } from './helpers/netns';
-import { Host, ipv6Ready, once, TestNetwork } from './helpers/network';
+import { Host, once, TestNetwork } from './helpers/network';
 
 beforeAll(assertPrivateNetns);
 
@@ -11,10 +11,7 @@ let b: Host;
 let c: Host;
 beforeAll(async () => {
   network = new TestNetwork();
-  a = network.add(1);
-  b = network.add(2);
-  c = network.add(3);
-  await Promise.all([ipv6Ready(a), ipv6Ready(b)]);
+  [a, b, c] = await Promise.all([network.add(1), network.add(2), network.add(3)]);
 });
 afterAll(() => network.close());
 

@@ -3,14 +3,12 @@
 // sockets from stack.dgram and stack.net. Results, errors and argument checks are compared with node:dns's.
 import * as nodeDns from 'node:dns';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as packet from 'dns-packet';
 import { Stack } from '../src';
 import { createDns, DnsTransport, StackDns } from '../src/dns';
 import { DnsTestServer } from './helpers/dns-server';
-import { waitIpv6 } from './helpers/network';
 import { assertPrivateNetns } from './helpers/netns';
 import { openFds } from './helpers/procs';
 
@@ -91,11 +89,9 @@ function call<T = unknown>(fn: (...args: any[]) => unknown, ...args: unknown[]):
   });
 }
 
-function stackOn(vnl: string, addrs: string[]): Stack {
+function stackOn(vnl: string): Stack {
   const s = new Stack('vdestack', vnl);
   s.linkSetUpDown('lo', true);
-  s.linkSetUpDown('vde0', true);
-  for (const a of addrs) s.ipAddrAdd(a, net.isIPv6(a) ? 64 : 24, 'vde0');
   return s;
 }
 
@@ -103,8 +99,10 @@ function stackOn(vnl: string, addrs: string[]): Stack {
 beforeAll(async () => {
   assertPrivateNetns();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iothts-dns-'));
-  serverStack = stackOn(`hub://${dir}/hub`, [SERVER4, SERVER6]);
-  clientStack = stackOn(`vde://${dir}/hub`, [CLIENT4, CLIENT6]);
+  serverStack = stackOn(`hub://${dir}/hub`);
+  clientStack = stackOn(`vde://${dir}/hub`);
+  // configAsync returns with the IPv6 addresses past duplicate address detection: both at once.
+  await Promise.all([serverStack.configAsync(`eth,ip=${SERVER4}/24,ip=${SERVER6}/64`), clientStack.configAsync(`eth,ip=${CLIENT4}/24,ip=${CLIENT6}/64`)]);
   server = await DnsTestServer.start(serverStack, ZONE);
   failing = await DnsTestServer.start(serverStack, ZONE, 5300);
   server.rules.set('servfail.example.test', { rcode: 'SERVFAIL' });
@@ -118,7 +116,6 @@ beforeAll(async () => {
   failing.rules.set('www.example.test', { rcode: 'SERVFAIL' });
   transport = stackTransport(clientStack);
   dns = createDns(transport, { servers: [SERVER4], timeout: 1000, tries: 2 });
-  await Promise.all([waitIpv6(clientStack, CLIENT6), waitIpv6(serverStack, SERVER6)]);
 });
 
 afterAll(() => {

@@ -61,6 +61,11 @@ describe('configuring a stack', () => {
     ['interface index 0', () => stack.ipAddrAdd('10.0.0.2', 24, 0), 'ERR_OUT_OF_RANGE', /"ifindex"/],
     ['interface of a wrong type', () => stack.ipAddrAdd('10.0.0.2', 24, {} as unknown as number), 'ERR_INVALID_ARG_TYPE', /"ifindex"/],
     ['address added twice', () => stack.ipAddrAdd('10.0.0.1', 24, 'vde0'), 'EEXIST', /10\.0\.0\.1\/24/],
+    ['address options not an object', () => stack.ipAddrAdd('fd00::2', 64, 'vde0', 'nodad' as never), 'ERR_INVALID_ARG_TYPE', /"options" argument must be of type object\. Received type string \('nodad'\)/],
+    ['address options null', () => stack.ipAddrAdd('fd00::2', 64, 'vde0', null as never), 'ERR_INVALID_ARG_TYPE', /"options".*Received null/],
+    ['nodad not a boolean', () => stack.ipAddrAdd('fd00::2', 64, 'vde0', { nodad: 1 as never }), 'ERR_INVALID_ARG_TYPE', /"options\.nodad" argument must be of type boolean\. Received type number \(1\)/],
+    ['nodad as a string', () => stack.ipAddrAdd('fd00::2', 64, 'vde0', { nodad: 'true' as never }), 'ERR_INVALID_ARG_TYPE', /"options\.nodad".*'true'/],
+    ['nodad address added twice', () => stack.ipAddrAdd('10.0.0.1', 24, 'vde0', { nodad: true }), 'EEXIST', /10\.0\.0\.1\/24 \(nodad\)/],
     ['removing an absent address', () => stack.ipAddrDel('10.0.0.9', 24, 'vde0'), 'EADDRNOTAVAIL', /10\.0\.0\.9/],
     ['MAC too short', () => stack.linkSetAddr(2, '02:00:00:00:00'), 'ERR_INVALID_ARG_VALUE', /'mac'/],
     ['MAC not hex', () => stack.linkSetAddr(2, 'zz:00:00:00:00:01'), 'ERR_INVALID_ARG_VALUE', /zz:00/],
@@ -104,6 +109,7 @@ test('a closed stack refuses every call with ERR_IOTH_STACK_CLOSED', () => {
     ['ifNameToIndex', () => stack.ifNameToIndex('lo')], ['linkSetUpDown', () => stack.linkSetUpDown(1, true)],
     ['linkSetAddr', () => stack.linkSetAddr(1, '02:00:00:00:00:01')], ['linkGetAddr', () => stack.linkGetAddr(1)],
     ['linkSetMtu', () => stack.linkSetMtu(1, 1500)], ['ipAddrAdd', () => stack.ipAddrAdd('10.0.0.1', 24, 1)],
+    ['ipAddrAdd nodad', () => stack.ipAddrAdd('fd00::1', 64, 1, { nodad: true })], ['addresses', () => stack.addresses()],
     ['ipRouteAdd', () => stack.ipRouteAdd('10.0.0.1')], ['ipLinkDel', () => stack.ipLinkDel('lo')],
     ['socketFd', () => stack.socketFd(4, 'tcp')],
   ];
@@ -118,7 +124,7 @@ test('the native entry points reject wrong arguments with exceptions, never a cr
   const bad: unknown[] = [undefined, null, true, -1, 1.5, NaN, Infinity, 2 ** 32, '', 'x'.repeat(5000), '\0', {}, [], Buffer.alloc(0), Buffer.alloc(17), () => 0, Symbol('s'), 10n];
   const methods: [keyof typeof stack, number][] = [
     ['socket', 3], ['ifNameToIndex', 1], ['linkSetUpDown', 2], ['linkSetAddr', 2], ['linkGetAddr', 1],
-    ['linkSetMtu', 2], ['ipAddr', 5], ['ipRoute', 6], ['ipLinkAdd', 4], ['ipLinkDel', 2],
+    ['linkSetMtu', 2], ['ipAddr', 5], ['ipAddrAdd', 5], ['ipRoute', 6], ['ipLinkAdd', 4], ['ipLinkDel', 2],
   ];
   let thrown = 0;
   let calls = 0;
@@ -147,4 +153,31 @@ test('the native entry points reject wrong arguments with exceptions, never a cr
   }
   expect(calls).toBeGreaterThan(500);
   expect(thrown).toBe(calls); // every one of these argument lists is wrong somewhere
+});
+
+test('the native ipAddrAdd sets no address flag but IFA_F_NODAD, and checks each argument in turn', () => {
+  const stack = new native.NativeStack('vdestack', ['null://']);
+  const addr = Buffer.from('fd000000000000000000000000000001', 'hex');
+  const { IFA_F_NODAD } = native.constants;
+  try {
+    const cases: [unknown[], string, RegExp][] = [
+      [[6, addr, 64, 2, 0x04], 'ERR_INVALID_ARG_VALUE', /^ipAddrAdd: argument 4 may hold only IFA_F_NODAD \(2\)$/],
+      [[6, addr, 64, 2, IFA_F_NODAD | 0x80], 'ERR_INVALID_ARG_VALUE', /argument 4 may hold only IFA_F_NODAD/],
+      [[6, addr, 64, 2, -1], 'ERR_OUT_OF_RANGE', /argument 4 must be an integer/],
+      [[6, addr, 64, 2, true], 'ERR_INVALID_ARG_TYPE', /argument 4 must be a number/],
+      [[6, addr, 64, 0, IFA_F_NODAD], 'ERR_OUT_OF_RANGE', /argument 3/],
+      [[6, addr, 129, 2, IFA_F_NODAD], 'ERR_OUT_OF_RANGE', /argument 2 must be an integer from 0 to 128/],
+      [[6, addr.subarray(0, 4), 64, 2, IFA_F_NODAD], 'ERR_OUT_OF_RANGE', /argument 1 must be 16 bytes long/],
+      [[5, addr, 64, 2, IFA_F_NODAD], 'ERR_INVALID_ARG_VALUE', /argument 0 must be 4 or 6/],
+      [[6, addr, 64, 99, IFA_F_NODAD], 'ENODEV', /^ioth_ipaddr_add ENODEV/],
+    ];
+    for (const [args, code, message] of cases) {
+      expect(() => (stack.ipAddrAdd as (...a: unknown[]) => void)(...args)).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
+    }
+    stack.ipAddrAdd(6, addr, 64, 2, IFA_F_NODAD);
+    const added = stack.addresses().find((a) => a.address?.equals(addr));
+    expect(added!.flags & IFA_F_NODAD).toBe(IFA_F_NODAD);
+  } finally {
+    stack.close();
+  }
 });

@@ -16,7 +16,7 @@ afterAll(() => report('fuzz-api'));
 const METHODS: Record<string, string[]> = {
   ifNameToIndex: ['name'], ifIndexToName: ['index'], ifNameIndex: [], links: [], linkSetUpDown: ['ifindex', 'up'],
   linkSetAddr: ['ifindex', 'mac'], linkGetAddr: ['ifindex'], linkSetMtu: ['ifindex', 'mtu'], linkGetMtu: ['ifindex'],
-  ipAddrAdd: ['addr', 'prefixLen', 'ifindex'], ipAddrDel: ['addr', 'prefixLen', 'ifindex'],
+  ipAddrAdd: ['addr', 'prefixLen', 'ifindex', 'options'], addresses: [], ipAddrDel: ['addr', 'prefixLen', 'ifindex'],
   ipRouteAdd: ['gateway', 'dst', 'prefixLen', 'ifindex'], ipRouteDel: ['gateway', 'dst', 'prefixLen', 'ifindex'],
   routes: [], ipLinkAdd: ['ifindex', 'type', 'data', 'ifname'], ipLinkDel: ['ifindex'], interfaces: [],
   socketFd: ['family', 'type', 'protocol'], resolveInterface: ['ifindex'], share: [], config: ['config'],
@@ -126,7 +126,7 @@ describe('stack.config(str)', () => {
     { arbitrary: fc.stringMatching(/^[a-z]{1,6}$/).filter((k) => !/^(dhcp|rd|slaac|auto|stack|vnl)/.test(k)), weight: 1 });
   const item = fc.oneof(
     { arbitrary: fc.tuple(key, value).map(([k, v]) => `${k}=${v}`), weight: 6 },
-    { arbitrary: fc.constantFrom('eth', 'eth=1', 'ip', '=', "'", '"', '\\', "ip='10.0.0.9'", 'ip="10.0.0.9/24', 'ip=10.0.0.9\\'), weight: 2 },
+    { arbitrary: fc.constantFrom('eth', 'eth=1', 'ip', '=', "'", '"', '\\', "ip='10.0.0.9'", 'ip="10.0.0.9/24', 'ip=10.0.0.9\\', 'nodad', 'nodad=1'), weight: 2 },
     { arbitrary: fc.string({ maxLength: 10 }), weight: 1 },
   );
   const config = fc.oneof(

@@ -157,6 +157,10 @@ const BAD: [string, string, RegExp][] = [
   ['stack=vdestack', 'ERR_IOTH_CONFIG', /'stack=vdestack': 'stack' chooses the stack .* Stack\.fromConfig\(\)/],
   ['vnl=null://', 'ERR_IOTH_CONFIG', /'vnl=null:\/\/'/],
   ['slaac', 'ERR_IOTH_CONFIG', /'slaac': stateless autoconfiguration needs router discovery/],
+  // nodad (iothts's own key) applies to IPv6 ip= items: the prefix holds only an IPv4 one.
+  ['nodad', 'ERR_IOTH_CONFIG', /'nodad': it makes the IPv6 addresses of ip= items skip duplicate address detection, and there are none/],
+  ['nodad=1', 'ERR_IOTH_CONFIG', /'nodad=1': 'nodad' takes no value/],
+  ['-ip=fd00::1,nodad', 'ERR_IOTH_CONFIG', /'nodad': .* there are none/],
   ["eth,ip='10.0.0.1", 'ERR_IOTH_CONFIG', /unterminated ' quote/],
   ['ETH', 'ERR_IOTH_CONFIG', /unknown key 'ETH'/],
   ['iface=nope,eth', 'ENODEV', /\(configuration item 'iface=nope'\)/],

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import * as net from 'node:net';
 import { Stack } from '../src';
 import { assertPrivateNetns, vxvdeGroup } from './helpers/netns';
-import { Host, ipv6Ready, once, TestNetwork } from './helpers/network';
+import { Host, once, TestNetwork } from './helpers/network';
 
 beforeAll(assertPrivateNetns);
 
@@ -12,9 +12,7 @@ let a: Host;
 let b: Host;
 beforeAll(async () => {
   network = new TestNetwork();
-  a = network.add(1, ['10.0.0.11/24']);
-  b = network.add(2, ['10.0.0.12/24']);
-  await Promise.all([ipv6Ready(a), ipv6Ready(b)]);
+  [a, b] = await Promise.all([network.add(1, ['10.0.0.11/24']), network.add(2, ['10.0.0.12/24'])]);
 });
 afterAll(() => network.close());
 

@@ -55,10 +55,9 @@ describe('sockets made by setns', () => {
   let network: TestNetwork;
   let a: Host;
   let b: Host;
-  beforeAll(() => {
+  beforeAll(async () => {
     network = new TestNetwork();
-    a = network.add(1);
-    b = network.add(2);
+    [a, b] = await Promise.all([network.add(1), network.add(2)]);
   });
   afterAll(() => network.close());
 

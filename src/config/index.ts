@@ -10,6 +10,7 @@ import type { Stack } from '../stack';
 import * as dhcp4 from './dhcp4';
 import * as dhcp6 from './dhcp6';
 import { native } from '../native';
+import { NewAddress, Pause, untilUsable } from './dad';
 import { Exchange, runAsync, runSync, sleepSync } from './exchange';
 import { eui64Address6, hashAddress6, hashMac } from './fqdn';
 import { LeaseKeeper } from './lease';
@@ -46,11 +47,8 @@ export interface ConfigResult {
   rd?: RouterAdvertisement;
 }
 
-/** A protocol exchange the plan needs run on socket `fd`. */
-interface Task<T = unknown> {
-  fd: number;
-  exchange: Exchange<T>;
-}
+/** A protocol exchange the plan needs run on socket `fd`, or a pause (waiting for DAD). */
+type Task<T = unknown> = { fd: number; exchange: Exchange<T> } | Pause;
 
 const DEFAULT_IFACE = 'vde0';
 
@@ -151,6 +149,7 @@ function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResul
     throw withItem(err, plan.ifindex ? `ifindex=${plan.ifindex}` : `iface=${iface}`);
   }
   const s = interfaceState(stack, ifindex, iface);
+  const before = merged(s).addresses.map((a) => `${a.address}/${a.prefixLen}`);
   if (plan.fqdn) s.fqdn = plan.fqdn;
   const fqdn = plan.fqdn ?? s.fqdn;
   const wants = (m: Method) => plan.required.has(m) || plan.optional.has(m);
@@ -247,7 +246,7 @@ function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResul
     const del = plan.del;
     const next: Contribution = {
       addresses: [...prev.addresses.filter((a) => !del.ip.some((d) => canonical(d.address) === a.address && d.prefixLen === a.prefixLen)),
-        ...plan.add.ip.map((a) => ({ address: canonical(a.address), prefixLen: a.prefixLen }))],
+        ...plan.add.ip.map((a) => ({ address: canonical(a.address), prefixLen: a.prefixLen, ...(plan.nodad ? { nodad: true } : {}) }))],
       gateways: [...prev.gateways.filter((g) => !del.gw.some((d) => canonical(d.address) === g)), ...plan.add.gw.map((g) => canonical(g.address))],
       dns: [...prev.dns.filter((d) => !del.dns.map(canonical).includes(d)), ...plan.add.dns.map(canonical)],
       domains: [...prev.domains.filter((d) => !del.domain.includes(d)), ...plan.add.domain],
@@ -261,6 +260,16 @@ function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResul
       throw withItem(err, item ?? 'static');
     }
   }
+
+  // The IPv6 addresses this call added must be usable before it returns (duplicate address detection).
+  const awaited: NewAddress[] = [];
+  for (const a of merged(s).addresses) {
+    if (parseIp('address', a.address).family !== 6 || before.includes(`${a.address}/${a.prefixLen}`)) continue;
+    const method = [...s.sources].find(([, c]) => c.addresses.some((b) => b.address === a.address))?.[0];
+    const token = plan.add.ip.find((i) => parseIp('address', i.address).text === a.address)?.token;
+    awaited.push({ address: a.address, prefixLen: a.prefixLen, item: method === 'static' && token ? token : method === 'rd' ? 'slaac' : method ?? 'static' });
+  }
+  yield* untilUsable(stack, ifindex, iface, awaited);
 
   const result = describe(stack, s);
   if (plan.debug) process.stderr.write(debugText(stack, result));
@@ -315,9 +324,15 @@ export function applyConfig(stack: Stack, config: string): ConfigResult {
   // A protocol's error goes back into the plan, which records it against its method.
   for (let next = run.next(); ; ) {
     if (next.done) return next.value;
+    const task = next.value;
+    if ('sleep' in task) {
+      sleepSync(task.sleep);
+      next = run.next();
+      continue;
+    }
     let answer: unknown;
     try {
-      answer = runSync(next.value.fd, next.value.exchange);
+      answer = runSync(task.fd, task.exchange);
     } catch (err) {
       next = run.throw(err);
       continue;
@@ -331,9 +346,15 @@ export async function applyConfigAsync(stack: Stack, config: string): Promise<Co
   const run = applyPlan(stack, parseConfig(config, false));
   for (let next = run.next(); ; ) {
     if (next.done) return next.value;
+    const task = next.value;
+    if ('sleep' in task) {
+      await new Promise((resolve) => setTimeout(resolve, task.sleep));
+      next = run.next();
+      continue;
+    }
     let answer: unknown;
     try {
-      answer = await runAsync(next.value.fd, next.value.exchange);
+      answer = await runAsync(task.fd, task.exchange);
     } catch (err) {
       next = run.throw(err);
       continue;

@@ -28,6 +28,8 @@ export interface ConfigPlan {
   /** Methods asked for through auto, auto4, auto6: best effort, at least one must succeed. */
   optional: Set<Method>;
   slaac: boolean;
+  /** iothts's own key: the string's IPv6 ip= addresses skip duplicate address detection. */
+  nodad: boolean;
   /** The undo forms (-dhcp, -all, ...): what to take back before applying the rest. */
   clean: Set<Method>;
   add: StaticItems;
@@ -86,7 +88,7 @@ const FLAGS: Record<string, { required?: Method[]; optional?: Method[]; clean?: 
 };
 const VALUED = ['stack', 'vnl', 'iface', 'ifindex', 'fqdn', 'mac', 'macaddr', 'mtu', 'ip', 'gw', 'dns', 'domain',
   '-ip', '-gw', '-dns', '-domain'];
-export const KNOWN_KEYS = [...Object.keys(FLAGS), 'slaac', 'debug', ...VALUED];
+export const KNOWN_KEYS = [...Object.keys(FLAGS), 'slaac', 'nodad', 'debug', ...VALUED];
 
 /** An address without a zone ("%vde0"): the interface comes from iface= / ifindex=. */
 const isAddress = (v: string) => !v.includes('%') && isIP(v) !== 0;
@@ -106,7 +108,7 @@ export function isDomainName(name: string): boolean {
 export function parseConfig(config: string, allowStack: boolean): ConfigPlan {
   if (typeof config !== 'string') throw invalidArgType('config', 'of type string', config);
   const plan: ConfigPlan = {
-    required: new Set(), optional: new Set(), slaac: false, clean: new Set(), debug: false,
+    required: new Set(), optional: new Set(), slaac: false, nodad: false, clean: new Set(), debug: false,
     add: { ip: [], gw: [], dns: [], domain: [] }, del: { ip: [], gw: [], dns: [], domain: [] },
   };
   for (const token of tokenize(config)) {
@@ -117,6 +119,7 @@ export function parseConfig(config: string, allowStack: boolean): ConfigPlan {
     if (!VALUED.includes(key)) {
       if (value !== undefined) throw configError(token, `'${key}' takes no value`);
       if (key === 'slaac') plan.slaac = true;
+      else if (key === 'nodad') plan.nodad = true;
       else if (key === 'debug') plan.debug = true;
       else {
         const flag = FLAGS[key];
@@ -182,6 +185,9 @@ export function parseConfig(config: string, allowStack: boolean): ConfigPlan {
   }
   if (plan.add.ip.length + plan.add.gw.length + plan.add.dns.length + plan.add.domain.length +
     plan.del.ip.length + plan.del.gw.length + plan.del.dns.length + plan.del.domain.length > 0) plan.required.add('static');
+  if (plan.nodad && !plan.add.ip.some((a) => isIP(a.address) === 6)) {
+    throw configError('nodad', 'it makes the IPv6 addresses of ip= items skip duplicate address detection, and there are none: add one (ip=fd00::1/64), or drop nodad');
+  }
   if (plan.slaac && !plan.required.has('rd') && !plan.optional.has('rd')) throw configError('slaac', "stateless autoconfiguration needs router discovery: add 'rd' (or 'auto', 'auto6')");
   return plan;
 }

@@ -10,7 +10,8 @@ import type { Method } from './parse';
 import type { RouterAdvertisement } from './rd';
 
 export interface Contribution {
-  addresses: { address: string; prefixLen: number }[];
+  /** nodad: added without duplicate address detection (the configuration's nodad). */
+  addresses: { address: string; prefixLen: number; nodad?: boolean }[];
   gateways: string[];
   dns: string[];
   domains: string[];
@@ -99,7 +100,7 @@ export function contribute(stack: Stack, s: InterfaceState, method: Method, next
     if (!after.addresses.some((b) => cidr(a) === cidr(b)) && !keep(a)) tolerate(['EADDRNOTAVAIL', 'ENOENT'], () => stack.ipAddrDel(a.address, a.prefixLen, s.ifindex));
   }
   // Addresses first: a gateway is reachable only through an address of its network.
-  for (const a of after.addresses) tolerate(['EEXIST'], () => stack.ipAddrAdd(a.address, a.prefixLen, s.ifindex));
+  for (const a of after.addresses) tolerate(['EEXIST'], () => stack.ipAddrAdd(a.address, a.prefixLen, s.ifindex, { nodad: a.nodad === true }));
   for (const gw of after.gateways) tolerate(['EEXIST'], () => stack.ipRouteAdd(gw, null, undefined, s.ifindex));
   if (next) s.sources.set(method, next); else s.sources.delete(method);
   updateResolver(stack);

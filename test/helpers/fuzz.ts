@@ -43,7 +43,8 @@ export async function checkAsync(name: string, defaultRuns: number, property: fc
 /** The values a correct argument list is made of, for calls that should get past the checks. */
 export const plausible = fc.oneof(
   fc.constantFrom('lo', 'vde0', 1, 2, 3, 0, '10.0.0.1', '10.0.0.2', '10.0.0.254', 'fd00::1', '10.1.0.0/16', 24, 64, 8,
-    32, 128, true, false, null, undefined, '02:00:00:00:00:01', 'dummy', 'bridge', 4, 6, 'tcp', 'udp', 'IPv6', 1500, 9000),
+    32, 128, true, false, null, undefined, '02:00:00:00:00:01', 'dummy', 'bridge', 4, 6, 'tcp', 'udp', 'IPv6', 1500, 9000,
+    { nodad: true }, { nodad: false }),
   fc.integer({ min: 0, max: 65535 }),
 );
 export const arg = fc.oneof({ arbitrary: hostile(), weight: 1 }, { arbitrary: plausible, weight: 3 });
