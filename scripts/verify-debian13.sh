@@ -61,12 +61,21 @@ git clone --quiet --no-hardlinks "$repo" "$run/src/iothts"
 git -C "$run/src/iothts" checkout --quiet --detach "$commit"
 mkdir -p "$run/src/verify-logs"
 cat -- /etc/resolv.conf > "$run/etc/resolv.conf.host"   # the host's, for apt and npm inside
+# A host behind a TLS-inspecting proxy trusts CAs of its own (/usr/local/share/ca-certificates): the
+# root trusts them too (update-ca-certificates adds them when the setup installs ca-certificates),
+# and Node, whose built-in CA list lacks them, is pointed at the system's bundle for npm ci.
+extra_ca=
+if [ -n "$(find /usr/local/share/ca-certificates -name '*.crt' 2>/dev/null | head -1)" ]; then
+  mkdir -p "$run/usr/local/share/ca-certificates"
+  cp -a /usr/local/share/ca-certificates/. "$run/usr/local/share/ca-certificates/"
+  extra_ca=NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 say "testing $(git -C "$repo" log -1 --format='%h %s' "$commit" | cut -c1-72) in $run"
 
 # Inside: private mount and pid namespaces (the pid namespace ends every process of the run with
 # it, and /proc is its own), the root entered with pivot_root as a container runtime does.
 unshare --mount --pid --fork --propagation private -- /bin/bash -euc '
-  R=$1 cache=$2
+  R=$1 cache=$2 extra_ca=$3
   mount --bind "$R" "$R"                       # pivot_root needs the new root to be a mount point
   mount -t proc proc "$R/proc"
   mount --rbind /sys "$R/sys"
@@ -91,7 +100,7 @@ unshare --mount --pid --fork --propagation private -- /bin/bash -euc '
   umount -l /.oldroot
   rmdir /.oldroot
   exec chroot . /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    LANG=C.UTF-8 TERM=dumb /bin/bash -c "
+    LANG=C.UTF-8 TERM=dumb $extra_ca /bin/bash -c "
       cd /src/iothts
       logs=/src/verify-logs
       echo verify-debian13: bash scripts/demo.sh, log in $R/src/verify-logs/demo.log
@@ -106,7 +115,7 @@ unshare --mount --pid --fork --propagation private -- /bin/bash -euc '
       node --version > \$logs/node.version 2>&1 || true
       cat /etc/debian_version > \$logs/debian.version
     "
-' verify "$run" "$cache" || say "the run inside the root ended with status $?" >&2
+' verify "$run" "$cache" "$extra_ca" || say "the run inside the root ended with status $?" >&2
 
 logs=$run/src/verify-logs
 demo_status=$(cat "$logs/demo.status" 2>/dev/null || echo none)
