@@ -121,7 +121,8 @@ logs=$run/src/verify-logs
 demo_status=$(cat "$logs/demo.status" 2>/dev/null || echo none)
 test_status=$(cat "$logs/test.status" 2>/dev/null || echo none)
 counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$logs/test.log" 2>/dev/null | tail -1 || true)
-grep -E '^  ● ' "$logs/test.log" 2>/dev/null | sed 's/^  ● /verify-debian13: failed: /' | sort -u || true
+# jest heads each failure "  ● name" (and each block of console output "  ● Console").
+grep -E '^  ● ' "$logs/test.log" 2>/dev/null | grep -vx '  ● Console' | sed 's/^  ● /verify-debian13: failed: /' | sort -u || true
 [ "$demo_status" = 0 ] && demo="demo ok" || demo="demo FAILED (status $demo_status, $logs/demo.log)"
 [ -n "$counts" ] && tests="tests: ${counts%, 0 skipped}" || tests="tests: no result (status $test_status, $logs/test.log)"
 say "$demo, $tests (trixie $(cat "$logs/debian.version" 2>/dev/null || echo '?'), node $(cat "$logs/node.version" 2>/dev/null || echo '?'), $(git -C "$repo" rev-parse --short "$commit"))"
