@@ -11,7 +11,8 @@ as_root scripts/setup-system.sh
 if ! command -v node >/dev/null; then
   . /etc/os-release
   if [ "${VERSION_CODENAME:-}" = trixie ]; then
-    as_root apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    # noninteractive: without it debconf has no frontend here and warns for each package it configures.
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
   else
     echo "setup: Node.js >= 20.17 is needed and Debian ${VERSION_CODENAME:-} packages an older one: install Node.js 20 or later" >&2
     exit 1

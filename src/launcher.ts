@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
 export const USAGE = `Usage: iothts [options] [--] app.js [app arguments...]
+       iothts doctor [--json]         checks what a stack needs here, with the fixes
+       iothts setup-system [args]     installs the Debian packages (as root: sudo npx iothts setup-system)
 
 Runs app.js with all its networking (net, dgram, dns, http, https, tls, http2, fetch) on a
 virtual TCP/IP stack of its own: node --import iothts/register app.js.
@@ -20,7 +22,10 @@ Options:
   -h, --help            this help
 
 Without --vnl and --config the app gets slirp's NAT: 10.0.2.15/24, the host's loopback at
-10.0.2.2, DNS at 10.0.2.3. Exit status: the app's.`;
+10.0.2.2, DNS at 10.0.2.3. Exit status: the app's.
+
+doctor and setup-system are subcommands only as the first argument: a program named doctor
+runs with iothts -- doctor (or ./doctor, or after any option).`;
 
 export interface Launch {
   env: Record<string, string>;
@@ -55,7 +60,18 @@ export function parseLauncherArgs(args: string[]): Launch | 'help' {
   return { env, argv: [...(values['node-option'] ?? []), '--import', register, ...positionals] };
 }
 
+/** The subcommands, recognised only as the very first argument (see USAGE). */
+const SUBCOMMANDS: Record<string, () => (args: string[]) => number> = {
+  doctor: () => (require('./doctor') as typeof import('./doctor')).doctorMain,
+  'setup-system': () => (require('./setup-system') as typeof import('./setup-system')).setupSystemMain,
+};
+
 export function main(args: string[]): void {
+  const subcommand = Object.hasOwn(SUBCOMMANDS, args[0] ?? '') ? SUBCOMMANDS[args[0]] : undefined;
+  if (subcommand) {
+    process.exitCode = subcommand()(args.slice(1));
+    return;
+  }
   let launch: Launch | 'help';
   try {
     launch = parseLauncherArgs(args);

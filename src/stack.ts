@@ -266,7 +266,8 @@ export class Stack implements Disposable {
     if (this.plugin === 'vdestack' && (code === -1 || code === -28 || code === -87)) { // EPERM ENOSPC EUSERS
       return withContext(err, context, fields,
         'vdestack could not make its user and network namespace: enable unprivileged user namespaces ' +
-        '(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0)');
+        '(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0); a plain chroot refuses them ' +
+        'too (enter it with a mount namespace and pivot_root); `iothts doctor` names the cause');
     }
     return withContext(err, context, fields, this.vnls.length
       ? 'check the VNL (e.g. "vxvde://234.0.0.1", "vde:///run/switch", "slirp://") and that its network exists'
@@ -283,7 +284,7 @@ export class Stack implements Disposable {
     this.close();
     const error = new Error(
       `vdestack created no interface ${missing.join(', ')} for VNL ${this.vnls.join(' ')}: ` +
-      `it needs /dev/net/tun${fs.existsSync('/dev/net/tun') ? ' to be usable inside a user namespace' : ', which is missing (modprobe tun)'}`,
+      `it needs /dev/net/tun${fs.existsSync('/dev/net/tun') ? ' to be usable inside a user namespace (openable by this user; `iothts doctor` tells)' : ', which is missing (modprobe tun)'}`,
     ) as IothError;
     error.code = 'ENODEV';
     throw error;

@@ -1,5 +1,7 @@
 // The `iothts` launcher: options to the hook's variables, errors in one line, the app's exit status.
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { assertPrivateNetns } from './helpers/netns';
 
@@ -7,9 +9,9 @@ beforeAll(assertPrivateNetns);
 
 const root = path.resolve(__dirname, '..');
 const launcher = path.join(root, 'bin', 'iothts.js');
-function iothts(args: string[], emptyNetns = false) {
+function iothts(args: string[], emptyNetns = false, cwd = root) {
   const argv = emptyNetns ? ['unshare', '--net', '--', process.execPath, launcher, ...args] : [process.execPath, launcher, ...args];
-  return spawnSync(argv[0], argv.slice(1), { cwd: root, encoding: 'utf8', timeout: 30000 });
+  return spawnSync(argv[0], argv.slice(1), { cwd, encoding: 'utf8', timeout: 30000 });
 }
 
 test('--help describes every option', () => {
@@ -55,4 +57,40 @@ test('a bad setting stops the app before it runs, as the hook reports it', () =>
   expect(status).toBe(1);
   expect(stdout).toBe('');
   expect(stderr).toMatch(/^iothts\/register: IOTH_STACK="nope": /);
+});
+
+describe('subcommands are recognised only as the first argument', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iothts-launcher-'));
+    fs.writeFileSync(path.join(dir, 'doctor'), 'console.log(JSON.stringify(["app", ...process.argv.slice(2)]));\n');
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('--help names them and how to run a program called doctor', () => {
+    const { stdout } = iothts(['--help']);
+    expect(stdout).toMatch(/^ {7}iothts doctor \[--json\]/m);
+    expect(stdout).toMatch(/^ {7}iothts setup-system/m);
+    expect(stdout).toContain('iothts -- doctor');
+  });
+
+  test.each([
+    [['--', 'doctor', 'x']],
+    [['./doctor', 'x']],
+    [['--vnl', 'null://', 'doctor', 'x']],
+    [['-n', 'null://', '--', 'setup-system']],
+  ])('iothts %j runs the app', (args) => {
+    fs.copyFileSync(path.join(dir, 'doctor'), path.join(dir, 'setup-system'));
+    const { status, stdout, stderr } = iothts(args, false, dir);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(JSON.parse(stdout)).toEqual(['app', ...args.slice(args.indexOf(args.find((a) => /doctor|setup-system/.test(a))!) + 1)]);
+  });
+
+  test('iothts doctor where a file named doctor exists: the doctor, saying how to run the file', () => {
+    const { status, stdout, stderr } = iothts(['doctor', '--help'], false, dir);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^Usage: iothts doctor/);
+    expect(stderr).toBe('iothts doctor: (to run ./doctor as an app instead: iothts -- doctor, or iothts ./doctor)\n');
+  });
 });
