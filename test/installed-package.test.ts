@@ -59,6 +59,13 @@ describeInstalled('the installed package', () => {
     expect(loaded).toBe(path.join('prebuilds', 'linux-x64', 'node.napi.glibc.node'));
   });
 
+  test('npx iothts doctor, from the installed package, finds the prebuilt addon and makes a stack', async () => {
+    const { code, stdout } = await run([process.execPath, path.join(app!, 'node_modules', '.bin', 'iothts'), 'doctor']);
+    expect(stdout).toMatch(/^ok {3}addon: loaded .*\/node_modules\/iothts\/prebuilds\/linux-x64\/node\.napi\.glibc\.node$/m);
+    expect(stdout).toMatch(/^ok {3}stack: new Stack\('vdestack', 'null:\/\/'\) made/m);
+    expect(code).toBe(0);
+  });
+
   test('without the hook, the express app in an empty network namespace reaches nothing (the control)', async () => {
     const { stdout } = await run(isolated('express-app.js'), appEnv);
     expect(JSON.parse(stdout)).toEqual({ loopback: 'ENETUNREACH', interface: 'ENETUNREACH', hostInterface: null });
