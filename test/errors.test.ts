@@ -2,7 +2,7 @@
 // names the offending value), and none crashes the process. The native entry points are also
 // called directly with wrong arguments.
 import { Stack } from '../src';
-import { native } from '../src/native';
+import { native } from '../src/internal/native';
 import { assertPrivateNetns } from './helpers/netns';
 
 beforeAll(assertPrivateNetns);

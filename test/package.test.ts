@@ -54,5 +54,5 @@ test('TypeScript consumers get the types (module node16)', () => {
 test('the package exports only its entry points', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   expect(Object.keys(pkg.exports)).toEqual(['.', './register', './package.json']);
-  expect(() => node(['-e', "require('iothts/dist/src/native')"])).toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
+  expect(() => node(['-e', "require('iothts/dist/src/internal/native')"])).toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
 });

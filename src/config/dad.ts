@@ -3,10 +3,10 @@
 // the address (1-2 s with Linux's defaults). Configuration returns only once the IPv6 addresses it
 // added are usable, or fails saying why: a duplicate on the network, a link that is down (DAD
 // waits for it), or a wait past what the link's own DAD settings allow.
-import { parseIp } from '../address';
-import { nodeError } from '../args';
-import type { IothError } from '../errors';
-import type { LinkInfo, Stack } from '../stack';
+import { parseIp } from '../internal/address';
+import { nodeError } from '../sockets/args';
+import type { IothError } from '../internal/errors';
+import type { LinkInfo, Stack } from '../stack/stack';
 
 /** A pause in the plan: the sync driver sleeps, the async one waits with a timer. */
 export interface Pause {

@@ -5,9 +5,9 @@
 // from another server than the one chosen is ignored as if it never arrived.
 import { randomBytes } from 'node:crypto';
 import { isIPv4 } from 'node:net';
-import { formatIp, parseIp } from '../address';
-import { native } from '../native';
-import type { Stack } from '../stack';
+import { formatIp, parseIp } from '../internal/address';
+import { native } from '../internal/native';
+import type { Stack } from '../stack/stack';
 import { Datagram, Exchange, preparedSocket, transact } from './exchange';
 import { decodeNames, encodeName } from './names';
 import { isDomainName } from './parse';

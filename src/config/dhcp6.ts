@@ -4,9 +4,9 @@
 // ends and RELEASE when the configuration is taken back. Malformed replies, or replies for another
 // client or transaction, are ignored.
 import { randomBytes } from 'node:crypto';
-import { formatIp, parseIp } from '../address';
-import { native } from '../native';
-import type { Stack } from '../stack';
+import { formatIp, parseIp } from '../internal/address';
+import { native } from '../internal/native';
+import type { Stack } from '../stack/stack';
 import { Datagram, Exchange, preparedSocket, transact } from './exchange';
 import { decodeNames, encodeName } from './names';
 import { isDomainName } from './parse';

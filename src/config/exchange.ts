@@ -5,8 +5,8 @@
 // Both use the addon's plain sendto/poll/recvfrom on the stack's own socket, so raw ICMPv6
 // sockets work as well as UDP ones.
 import { closeSync } from 'node:fs';
-import { parseIp, formatIp } from '../address';
-import { native } from '../native';
+import { parseIp, formatIp } from '../internal/address';
+import { native } from '../internal/native';
 
 export interface Datagram {
   data: Buffer;

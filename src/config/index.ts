@@ -3,13 +3,13 @@
 // One plan runs two ways: config() blocks while the protocols wait for answers (as ioth_config
 // does: nothing else runs before the network is ready), configAsync() waits with timers.
 import { closeSync } from 'node:fs';
-import { formatIp, formatMac, parseIp, parseMac } from '../address';
-import { nodeError } from '../args';
-import type { IothError } from '../errors';
-import type { Stack } from '../stack';
+import { formatIp, formatMac, parseIp, parseMac } from '../internal/address';
+import { nodeError } from '../sockets/args';
+import type { IothError } from '../internal/errors';
+import type { Stack } from '../stack/stack';
 import * as dhcp4 from './dhcp4';
 import * as dhcp6 from './dhcp6';
-import { native } from '../native';
+import { native } from '../internal/native';
 import { NewAddress, Pause, untilUsable } from './dad';
 import { Exchange, runAsync, runSync, sleepSync } from './exchange';
 import { eui64Address6, hashAddress6, hashMac } from './fqdn';

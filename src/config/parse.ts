@@ -2,8 +2,8 @@
 // split as libstropt does; every item is checked here, before anything touches a stack, so a bad
 // string leaves the stack as it was and the error quotes the offending item.
 import { isIP } from 'node:net';
-import { nodeError } from '../args';
-import { invalidArgType, type IothError } from '../errors';
+import { nodeError } from '../sockets/args';
+import { invalidArgType, type IothError } from '../internal/errors';
 
 /** How an interface gets configured: each method's contribution is tracked apart. */
 export type Method = 'static' | 'eth' | 'dhcp4' | 'dhcp6' | 'rd';

@@ -4,9 +4,9 @@
 // advertisement (accept_ra and autoconf are on by default there): it adds the default route and
 // its own EUI-64 addresses; iothts records what the advertisement said, adds what the kernel
 // cannot know (the fqdn-derived address) and can take it back with -rd.
-import { formatIp } from '../address';
-import { native } from '../native';
-import type { Stack } from '../stack';
+import { formatIp } from '../internal/address';
+import { native } from '../internal/native';
+import type { Stack } from '../stack/stack';
 import { Datagram, Exchange, preparedSocket, transact } from './exchange';
 import { decodeNames } from './names';
 import { isDomainName } from './parse';

@@ -2,7 +2,7 @@
 // interface of a stack. Methods are tracked apart, as iothconf does, so that one can be taken back
 // (-dhcp, -rd, -ip=...) or replaced (a renewed lease) without touching what the others set; an
 // address or route two methods share stays until neither wants it.
-import type { Stack } from '../stack';
+import type { Stack } from '../stack/stack';
 import type { Dhcp4Identity, Dhcp4Lease } from './dhcp4';
 import type { Dhcp6Identity, Dhcp6Lease } from './dhcp6';
 import type { LeaseKeeper } from './lease';

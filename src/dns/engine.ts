@@ -4,7 +4,7 @@
 import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { parseIp } from '../address';
+import { parseIp } from '../internal/address';
 import { DnsFailure, NO_SERVER } from './errors';
 import type { HostsTable } from './hosts';
 import { query, QueryType, Reply } from './query';

@@ -2,7 +2,7 @@
 // (errno too for getaddrinfo/getnameinfo, as Node sets it there), plus the few argument errors of
 // node:dns that src/errors.ts has no helper for.
 import { getSystemErrorMap } from 'node:util';
-import { invalidArgType, invalidArgValue, IothError } from '../errors';
+import { invalidArgType, invalidArgValue, IothError } from '../internal/errors';
 
 /** A failure inside the resolver, before it becomes a node:dns error: just the code. */
 export class DnsFailure extends Error {

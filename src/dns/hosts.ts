@@ -1,7 +1,7 @@
 // The hosts table, consulted before DNS by lookup, lookupService and reverse, like /etc/hosts:
 // the loopback names, then the stack's own names (transport.hosts()), then entries the user adds.
 import { isIP } from 'node:net';
-import { parseIp } from '../address';
+import { parseIp } from '../internal/address';
 import { argType, argValue } from './errors';
 
 export interface HostEntry {

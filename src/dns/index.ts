@@ -2,7 +2,7 @@
 // constants) whose every query goes through the transport's stack sockets. It never falls back to
 // the host's resolver or /etc/resolv.conf: with no server configured, queries fail at once.
 import * as nodeDns from 'node:dns';
-import { invalidArgType } from '../errors';
+import { invalidArgType } from '../internal/errors';
 import { DnsEngine, EngineConfig } from './engine';
 import { argType, argValue, oneOf } from './errors';
 import { HostsTable } from './hosts';

@@ -5,7 +5,7 @@ import type {
   AnyRecord, CaaRecord, MxRecord, NaptrRecord, RecordWithTtl, ResolveOptions, SoaRecord, SrvRecord,
 } from 'node:dns';
 import { isIP } from 'node:net';
-import type { IothError } from '../errors';
+import type { IothError } from '../internal/errors';
 import { DEFAULT_TIMEOUT, DEFAULT_TRIES, DnsEngine } from './engine';
 import { argType, argValue, checkFunction, checkString, dnsError, toDnsError } from './errors';
 import { QueryType } from './query';

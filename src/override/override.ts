@@ -11,9 +11,9 @@
 // the host. node:dns's functions and classes are replaced by the stack's (c-ares opens sockets in
 // C++ that cannot be redirected, so it is replaced, not redirected), then synced to ESM imports.
 import { syncBuiltinESMExports } from 'node:module';
-import { nodeError } from './args';
-import { wrapSocketMethods } from './bind';
-import type { Stack } from './stack';
+import { nodeError } from '../sockets/args';
+import { wrapSocketMethods } from '../sockets/bind';
+import type { Stack } from '../stack/stack';
 
 // The module object itself (an `import * as` namespace would be a read-only copy of it).
 const dns = require('node:dns') as typeof import('node:dns');

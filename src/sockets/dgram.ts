@@ -5,8 +5,8 @@ import { isIP } from 'node:net';
 import type { LookupFunction } from 'node:net';
 import { checkPort, nodeError } from './args';
 import { boundSocket } from './bind';
-import { invalidArgType, stackClosed } from './errors';
-import type { Stack } from './stack';
+import { invalidArgType, stackClosed } from '../internal/errors';
+import type { Stack } from '../stack/stack';
 
 export interface StackDgram {
   Socket: typeof dgram.Socket;

@@ -1,10 +1,10 @@
 // Opening stack sockets for Node: a stack fd bound natively (servers, dgram), or opened lazily into
 // a TCP handle right before its first bind/connect (clients), so every byte uses the stack.
 import * as net from 'node:net';
-import { parseIp } from './address';
-import { IothError, withContext } from './errors';
-import { native } from './native';
-import type { Stack } from './stack';
+import { parseIp } from '../internal/address';
+import { IothError, withContext } from '../internal/errors';
+import { native } from '../internal/native';
+import type { Stack } from '../stack/stack';
 
 export interface BindOptions {
   reuseAddr?: boolean;

@@ -1,8 +1,7 @@
 // Loads the compiled addon and types its surface. node-gyp-build finds it: a source build in
 // build/Release (cmake-js, `npm run build`), else the prebuilt binary shipped in prebuilds/.
 // Everything here is raw: addresses are Buffers, families are 4 or 6, interfaces are indices.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { packageRoot } from './package-root';
 
 export interface NativeLink {
   index: number;
@@ -104,17 +103,6 @@ export interface Native {
     SOCK_CLOEXEC: number; IFF_UP: number; IFF_LOOPBACK: number; IFF_RUNNING: number;
     IFA_F_NODAD: number; IFA_F_DADFAILED: number; IFA_F_TENTATIVE: number;
   };
-}
-
-/**
- * The package root: the nearest folder above this file that holds package.json (src/ under ts-jest,
- * dist/src/ when built, node_modules/iothts/dist/src/ when installed).
- */
-export function packageRoot(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`iothts: no package.json above ${__dirname}`);
-  }
 }
 
 /** The addon file node-gyp-build picks: build/Release/*.node (a source build) first, then prebuilds/<platform>-<arch>/. */

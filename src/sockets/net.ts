@@ -3,9 +3,9 @@
 import * as net from 'node:net';
 import { checkPort, nodeError, normalizeNetArgs, NetOptions } from './args';
 import { adoptSocketHandles, boundSocket } from './bind';
-import { invalidArgType, stackClosed } from './errors';
+import { invalidArgType, stackClosed } from '../internal/errors';
 import type { LookupFunction } from 'node:net';
-import type { Stack } from './stack';
+import type { Stack } from '../stack/stack';
 
 export interface StackNet {
   Socket: typeof net.Socket;

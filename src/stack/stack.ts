@@ -4,19 +4,19 @@
 import * as fs from 'node:fs';
 import type { NetworkInterfaceInfo } from 'node:os';
 import * as path from 'node:path';
-import { Family, formatIp, formatMac, parseIp, parseMac, parsePrefixLen, prefixToNetmask } from './address';
+import { Family, formatIp, formatMac, parseIp, parseMac, parsePrefixLen, prefixToNetmask } from '../internal/address';
 import {
   invalidArgType, invalidArgValue, IothError, outOfRange, stackClosed, withContext,
-} from './errors';
-import { NativeIpv6Settings, NativeStack, native, onExitBeforeDelete } from './native';
-import { createStackNet, StackNet } from './net';
-import { createStackDgram, StackDgram } from './dgram';
-import { createHttpAgent, createHttpsAgent } from './agents';
+} from '../internal/errors';
+import { NativeIpv6Settings, NativeStack, native, onExitBeforeDelete } from '../internal/native';
+import { createStackNet, StackNet } from '../sockets/net';
+import { createStackDgram, StackDgram } from '../sockets/dgram';
+import { createHttpAgent, createHttpsAgent } from '../sockets/agents';
 import type * as http from 'node:http';
 import type * as https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { createDns, StackDns } from './dns';
-import { applyConfig, applyConfigAsync, ConfigResult, releaseAll, resolvConf, splitStackConfig } from './config';
+import { createDns, StackDns } from '../dns';
+import { applyConfig, applyConfigAsync, ConfigResult, releaseAll, resolvConf, splitStackConfig } from '../config';
 import { describePluginDirs, installedPlugins } from './plugins';
 import { checkLinger, defaultLinger, waitUntilSent } from './linger';
 

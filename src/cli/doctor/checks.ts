@@ -5,11 +5,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Native } from '../native';
+import type { Native } from '../../internal/native';
 import { detectChroot } from './chroot';
 import {
   debianPackage, dlopenError, failingLibrary, groupName, libraryBase, libraryFile, packageForLibrary,
-  packageRoot, run, sysctl, userName,
+  packageInfo, run, sysctl, userName,
 } from './host';
 
 export type Status = 'ok' | 'warn' | 'fail' | 'skip';
@@ -131,7 +131,7 @@ export function checkVdeplugModules(ctx: Context): Finding {
 export function checkAddon(ctx: Context): Finding {
   try {
     // The package's own loading (src/native.ts), whatever way it finds the addon; it throws when it cannot.
-    ctx.native = (require('../native') as typeof import('../native')).native;
+    ctx.native = (require('../../internal/native') as typeof import('../../internal/native')).native;
   } catch (err) {
     return finding('addon', 'fail', oneLine((err as Error).message),
       'in a clone: npm run build; an installed package: reinstall it; when libioth is the cause, see the libioth line');
@@ -236,7 +236,7 @@ function parseMinimum(range: string | undefined): number[] | null {
 }
 
 export function checkNode(): Finding {
-  const range = packageRoot().json.engines?.node;
+  const range = packageInfo().json.engines?.node;
   const have = process.versions.node.split('.').map(Number);
   const tested = `tested: Node ${TESTED_NODE_MAJORS.join(', ')}`;
   const min = parseMinimum(range);
@@ -262,7 +262,7 @@ try {
 /** The real thing, in a child process so that a hang or a crash of the addon is a finding too. */
 export function checkStack(findings: Finding[]): Finding {
   const call = "new Stack('vdestack', 'null://')";
-  const index = path.resolve(__dirname, '..', 'index.js');
+  const index = path.resolve(__dirname, '..', '..', 'index.js');
   const env = { ...process.env };
   delete env.NODE_OPTIONS; // an --import iothts/register there would put the probe itself under the hook
   const r = spawnSync(process.execPath, ['-e', STACK_PROBE, index], { encoding: 'utf8', timeout: 30000, env });

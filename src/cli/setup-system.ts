@@ -3,10 +3,10 @@
 // decision the user makes by typing sudo, so without root it says what to type and fails.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { packageRoot } from '../internal/package-root';
 
 export function setupSystemScript(): string {
-  const root = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
-  return path.join(root, 'scripts', 'setup-system.sh');
+  return path.join(packageRoot(), 'scripts', 'setup-system.sh');
 }
 
 /** Runs `iothts setup-system ARGS`; returns the exit status. */

@@ -56,7 +56,7 @@ export function parseLauncherArgs(args: string[]): Launch | 'help' {
     env.IOTH_VNL = values.vnl.join(' ');
   }
   if (values.config !== undefined) env.IOTH_CONFIG = values.config;
-  const register = path.join(__dirname, '..', 'register.js');
+  const register = path.join(__dirname, '..', '..', 'register.js');
   return { env, argv: [...(values['node-option'] ?? []), '--import', register, ...positionals] };
 }
 

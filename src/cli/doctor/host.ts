@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { packageRoot } from '../../internal/package-root';
 
 function readText(file: string): string | null {
   try {
@@ -120,10 +121,9 @@ export interface PackageRoot {
   json: { version?: string; engines?: { node?: string } };
 }
 
-/** The package's root (dist/src/doctor or src/doctor below it) and its package.json. */
-export function packageRoot(): PackageRoot {
-  const up = __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..';
-  const dir = path.resolve(__dirname, up);
+/** The package's root and its package.json. */
+export function packageInfo(): PackageRoot {
+  const dir = packageRoot();
   let json = {};
   try {
     json = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));

@@ -1,10 +1,10 @@
 // The environment of `node --import iothts/register`: which stack to build, how to configure it.
 import { isMainThread } from 'node:worker_threads';
-import { applyConfig, parseConfig, splitStackConfig } from './config';
+import { applyConfig, parseConfig, splitStackConfig } from '../config';
 import * as path from 'node:path';
 import { override, overridingStack } from './override';
 import { preloadInWorkers } from './workers';
-import { Stack, StackShare } from './stack';
+import { Stack, StackShare } from '../stack/stack';
 
 /** Set by the hook for the threads and child processes of the process it overrides. */
 export const SHARED_VARIABLE = 'IOTHTS_SHARED_STACK';
@@ -44,7 +44,7 @@ export class EnvironmentError extends Error {
 export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
   const current = overridingStack();
   if (current) return current; // preloaded twice (--require, and by the Worker below)
-  if (isMainThread) preloadInWorkers(path.join(__dirname, '..', 'register.js'));
+  if (isMainThread) preloadInWorkers(path.join(__dirname, '..', '..', 'register.js'));
   const parent = inherited(env);
   // A worker thread uses the stack of its process: the same addresses, the same sockets.
   if (!isMainThread && parent?.pid === process.pid) {

@@ -4,9 +4,9 @@
 // within a bound, until the stack's TCP connections have nothing left to send. The kernel tells,
 // through NETLINK_SOCK_DIAG inside the stack (the addon's tcpSummary), per TCP state, how many
 // sockets still have bytes, or their FIN, not acknowledged by the peer.
-import { sleepSync } from './config/exchange';
-import { invalidArgType, outOfRange } from './errors';
-import type { NativeStack, NativeTcpSummary } from './native';
+import { sleepSync } from '../config/exchange';
+import { invalidArgType, outOfRange } from '../internal/errors';
+import type { NativeStack, NativeTcpSummary } from '../internal/native';
 
 /**
  * The bound by default, in ms. A connection's send buffer holds at most a few MiB (tcp_wmem's

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { native } from './native';
+import { native } from '../internal/native';
 
 /** The directories libioth searches, in its order: ~/.ioth, then the system plugin directory. */
 export function pluginDirs(): string[] {

@@ -1,6 +1,6 @@
 // Argument normalisation as node:net and node:dgram do it, for the stack-bound subclasses that
 // must see the same argument forms before handing them to Node.
-import { invalidArgType, IothError } from './errors';
+import { invalidArgType, IothError } from '../internal/errors';
 
 export interface NetOptions {
   port?: unknown;
