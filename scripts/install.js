@@ -22,7 +22,7 @@ if (!fromSource) {
   const missing = /(lib[\w.+-]*\.so[\w.]*): cannot open shared object file/.exec(probe.stderr);
   if (missing) {
     say(`the addon needs ${missing[1]}, which is not installed. On Debian 13: apt-get install libioth0 vdeplug ` +
-      'libvdeplug-slirp; on Debian 12: sudo npx iothts setup-system. Then: npx iothts doctor');
+      'libvdeplug-slirp; on Debian 12: sudo npx iothts setup-system --runtime. Then: npx iothts doctor');
     process.exit(0);
   }
 }

@@ -113,6 +113,6 @@ describeInstalled('the installed package', () => {
     const { code, stdout, stderr } = await run(['unshare', '--mount', '--propagation', 'private', '--',
       path.join(fixtures, 'without-libioth.sh'), process.execPath, '--import', 'iothts/register', '-e', 'console.log("app ran")']);
     expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
-    expect(stderr).toMatch(/^iothts\/register: cannot load the iothts native addon: libioth\.so\.0 is missing: .*apt-get install libioth0.*sudo npx iothts setup-system\n$/);
+    expect(stderr).toMatch(/^iothts\/register: cannot load the iothts native addon: libioth\.so\.0 is missing: .*apt-get install libioth0.*sudo npx iothts setup-system --runtime\n$/);
   });
 });

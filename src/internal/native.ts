@@ -117,7 +117,7 @@ export function addonLoadHint(err: NodeJS.ErrnoException): string {
   const missingLib = /(lib(?:ioth|vdeplug|fduserdata|mhash)[\w.+-]*\.so[\w.]*): cannot open shared object file/.exec(err.message);
   if (missingLib) {
     return `${missingLib[1]} is missing: libioth is not installed. On Debian 13: apt-get install libioth0 vdeplug libvdeplug-slirp; ` +
-      'on Debian 12 (no libioth package): sudo npx iothts setup-system';
+      'on Debian 12 (no libioth package): sudo npx iothts setup-system --runtime';
   }
   if (/No native build was found/.test(err.message)) {
     return `no prebuilt addon for ${process.platform}-${process.arch} and none built: install libioth-dev, cmake and g++ ` +
@@ -126,30 +126,40 @@ export function addonLoadHint(err: NodeJS.ErrnoException): string {
   return `the addon does not load here (${err.message.split('\n')[0]}): rebuild it with npm rebuild iothts, or run npx iothts doctor`;
 }
 
+let loaded: Native | undefined;
+
 function load(): Native {
+  if (loaded) return loaded;
   try {
-    return require(addonPath()) as Native;
+    loaded = require(addonPath()) as Native;
   } catch (err) {
     const error = new Error(`cannot load the iothts native addon: ${addonLoadHint(err as NodeJS.ErrnoException)}`) as NodeJS.ErrnoException;
     error.code = 'ERR_IOTH_ADDON';
     throw error;
   }
+  // process.exit() and uncaught exceptions skip the addon's environment cleanup hook, but not 'exit'.
+  process.once('exit', () => {
+    try {
+      beforeDelete();
+    } finally {
+      loaded!.deleteAllStacks();
+    }
+  });
+  return loaded;
 }
 
-export const native: Native = load();
+/**
+ * The addon, loaded at its first use (Node's lazyBinding() pattern): importing a module that may
+ * need it (the DHCP codecs, the resolver, the doctor) loads nothing, so pure code runs, and is
+ * tested, on machines without libioth.
+ */
+export const native: Native = new Proxy({} as Native, {
+  get: (_target, key) => Reflect.get(load(), key),
+});
 
 let beforeDelete: () => void = () => {};
 
-/** What to do at process exit before the stacks are deleted (src/stack.ts: let them send). */
+/** What to do at process exit before the stacks are deleted (src/stack/stack.ts: let them send). */
 export function onExitBeforeDelete(fn: () => void): void {
   beforeDelete = fn;
 }
-
-// process.exit() and uncaught exceptions skip the addon's environment cleanup hook, but not 'exit'.
-process.once('exit', () => {
-  try {
-    beforeDelete();
-  } finally {
-    native.deleteAllStacks();
-  }
-});

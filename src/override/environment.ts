@@ -88,6 +88,7 @@ export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
     stack = new Stack(plugin, vnls);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ERR_IOTH_ADDON') throw err; // the machine's fault, not a variable's
     // ENOTSUP: no such plugin; an argument error naming "plugin": a bad plugin name. Else the VNL.
     const blame = e.code === 'ENOTSUP' || /\bargument '?"?plugin/.test(e.message) ? 'IOTH_STACK' : 'IOTH_VNL';
     throw new EnvironmentError(blame, blame === 'IOTH_STACK' ? plugin : vnlText, e.message);

@@ -130,8 +130,11 @@ export function checkVdeplugModules(ctx: Context): Finding {
 
 export function checkAddon(ctx: Context): Finding {
   try {
-    // The package's own loading (src/native.ts), whatever way it finds the addon; it throws when it cannot.
-    ctx.native = (require('../../internal/native') as typeof import('../../internal/native')).native;
+    // The package's own loading (src/internal/native.ts), whatever way it finds the addon: it loads
+    // at first use, and throws when it cannot.
+    const { native } = require('../../internal/native') as typeof import('../../internal/native');
+    void native.constants;
+    ctx.native = native;
   } catch (err) {
     return finding('addon', 'fail', oneLine((err as Error).message),
       'in a clone: npm run build; an installed package: reinstall it; when libioth is the cause, see the libioth line');
