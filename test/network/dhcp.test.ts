@@ -11,6 +11,7 @@ import { Stack } from '../../src';
 import { startDnsmasq } from '../helpers/dnsmasq';
 import { TestDhcpServer } from '../helpers/dhcp-server';
 import { vxvdeGroup } from '../helpers/netns';
+import { until } from '../helpers/until';
 
 const stacks: Stack[] = [];
 const track = (s: Stack) => (stacks.push(s), s);
@@ -19,16 +20,6 @@ afterEach(() => {
 });
 
 const addresses = (s: Stack, family: 'IPv4' | 'IPv6') => (s.interfaces().vde0 ?? []).filter((a) => a.family === family && !a.address.startsWith('fe80:')).map((a) => a.cidr);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 15000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await sleep(50);
-  }
-}
 
 /** Listens on host of the stack right away: 'listening', or the error's code (EADDRNOTAVAIL while tentative). */
 function listenNow(stack: Stack, host: string): Promise<string> {
@@ -283,14 +274,14 @@ describe('a DHCP server that renews, refuses, goes quiet and lies', () => {
       const stack = client();
       const first = (await stack.configAsync('eth,dhcp')).dhcp4!;
       expect(first).toMatchObject({ leaseTime: 4, renewalTime: 1, rebindingTime: 2 });
-      const renewal = await until('a renewal', () => server.requests.find((r) => r.type === 3 && r.ciaddr === '10.9.0.54'), 5000);
+      const renewal = await until('a renewal', () => server.requests.find((r) => r.type === 3 && r.ciaddr === '10.9.0.54'), { timeout: 5000 });
       expect(renewal).toMatchObject({ broadcast: false, requested: undefined, serverId: undefined });
-      await until('the renewed lease', () => stack.config('').dhcp4!.obtained > first.obtained, 5000);
+      await until('the renewed lease', () => stack.config('').dhcp4!.obtained > first.obtained, { timeout: 5000 });
 
       server.quiet = true;
       const quietAt = Date.now();
       const before = server.requests.length;
-      await until('the expired lease gone', () => addresses(stack, 'IPv4').length === 0 && stack.config('').dhcp4 === undefined, 8000);
+      await until('the expired lease gone', () => addresses(stack, 'IPv4').length === 0 && stack.config('').dhcp4 === undefined, { timeout: 8000 });
       expect(Date.now() - quietAt).toBeLessThan(6000);
       expect(stack.dns.getServers()).toEqual([]);
       // Renewing (T1 to T2) and rebinding (T2 to the end) were both tried, each from the leased address.
@@ -298,7 +289,7 @@ describe('a DHCP server that renews, refuses, goes quiet and lies', () => {
       expect(tries.length).toBeGreaterThanOrEqual(2);
 
       server.quiet = false;
-      await until('a new lease', () => addresses(stack, 'IPv4').includes('10.9.0.54/24'), 15000);
+      await until('a new lease', () => addresses(stack, 'IPv4').includes('10.9.0.54/24'), { timeout: 15000 });
       expect(stack.dns.getServers()).toEqual(['10.9.0.1']);
     } finally {
       server.close();
@@ -317,7 +308,7 @@ describe('a DHCP server that renews, refuses, goes quiet and lies', () => {
           (err: Error | null, stdout: string) => (err ? reject(err) : resolve(stdout)));
       });
       expect(out.trim()).toBe('10.9.0.56/24');
-      await until('a RELEASE', () => server.requests.find((r) => r.type === 7), 3000);
+      await until('a RELEASE', () => server.requests.find((r) => r.type === 7), { timeout: 3000 });
       expect(server.requests.at(-1)).toMatchObject({ type: 7, ciaddr: '10.9.0.56' });
     } finally {
       server.close();
@@ -331,7 +322,7 @@ describe('a DHCP server that renews, refuses, goes quiet and lies', () => {
       const stack = client();
       await stack.configAsync('eth,dhcp');
       stack.close();
-      await until('a RELEASE', () => server.requests.find((r) => r.type === 7), 3000);
+      await until('a RELEASE', () => server.requests.find((r) => r.type === 7), { timeout: 3000 });
       expect(server.requests.at(-1)).toMatchObject({ type: 7, ciaddr: '10.9.0.55' });
     } finally {
       server.close();

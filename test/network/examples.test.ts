@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { vxvdeGroup } from '../helpers/netns';
 import { curlUnderVdens } from '../helpers/vdens';
+import { until } from '../helpers/until';
 
 const root = path.resolve(__dirname, '..', '..');
 const example = (name: string) => path.join(root, 'dist', 'examples', `${name}.js`);
@@ -24,16 +25,17 @@ function start(name: string, args: string[], readyText: string): Promise<ChildPr
   });
 }
 
-/** Runs an interactive client example, typing `lines` (with a pause between them); its output and status. */
+/** Runs an interactive client example, typing `lines` (each after the previous one's echo); its output and status. */
 async function typeInto(name: string, vnl: string, lines: string[]): Promise<{ status: number | null; out: string }> {
   const client = spawn(process.execPath, [example(name), vnl], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(client);
   let out = '';
   client.stdout!.on('data', (d) => { out += d; });
   const exited = new Promise<number | null>((resolve) => client.on('exit', resolve));
-  for (const line of lines) {
+  for (const [i, line] of lines.entries()) {
     client.stdin!.write(`${line}\n`);
-    await new Promise((r) => setTimeout(r, 100)); // one at a time: datagrams keep their order
+    // One at a time, so that datagrams keep their order: the next line once this one came back.
+    await until(`the echo of line ${i + 1}`, () => out.split('\n').length > i + 1, { timeout: 15000, interval: 20 });
   }
   client.stdin!.end();
   return { status: await exited, out };

@@ -3,16 +3,10 @@ import { createHash } from 'node:crypto';
 import * as net from 'node:net';
 import { Stack } from '../../src';
 import { vxvdeGroup } from '../helpers/netns';
-import { Host, once, TestNetwork } from '../helpers/network';
+import { Host, once, useTestNetwork } from '../helpers/network';
+import { until } from '../helpers/until';
 
-let network: TestNetwork;
-let a: Host;
-let b: Host;
-beforeAll(async () => {
-  network = new TestNetwork();
-  [a, b] = await Promise.all([network.add(1, ['10.0.0.11/24']), network.add(2, ['10.0.0.12/24'])]);
-});
-afterAll(() => network.close());
+const [a, b] = useTestNetwork(2, (n) => [`10.0.0.1${n}/24`]);
 
 const servers: net.Server[] = [];
 afterEach(async () => {
@@ -247,7 +241,7 @@ test('500 concurrent connections to one server are all served', async () => {
     return s;
   }));
   // All 500 are connected at once before any is answered.
-  await new Promise((r) => setTimeout(r, 200));
+  await until(() => `500 connections open on the server (${open})`, () => open >= 500, { timeout: 5000, interval: 20 });
   expect(open).toBe(500);
   const answers = await Promise.all(clients.map((s, i) => request(s, `client ${i}`)));
   expect(answers).toEqual(clients.map((_, i) => `client ${i}`));

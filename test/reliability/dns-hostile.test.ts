@@ -15,6 +15,7 @@ import * as packet from 'dns-packet';
 import { Stack } from '../../src';
 import { bounded, checkAsync, report } from '../helpers/fuzz';
 import { openFds } from '../helpers/procs';
+import { until } from '../helpers/until';
 
 const SERVER = '10.54.0.1';
 const CLIENT = '10.54.0.2';
@@ -264,7 +265,7 @@ test('mutated replies (fast-check): the genuine answer or a node:dns error code,
   console.log(`mutated replies: ${JSON.stringify(tally)}`);
   expect(tally.answered).toBeGreaterThan(0);
   expect(tally.ETIMEOUT).toBeGreaterThan(0);
-  await new Promise((r) => setTimeout(r, 50));
+  await until('every query\'s socket closed', () => openFds() <= fds, { timeout: 2000, interval: 10 });
   expect(openFds()).toBeLessThanOrEqual(fds); // every query's socket closed
 }, 90000);
 

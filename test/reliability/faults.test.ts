@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { descendants } from '../helpers/host-sockets';
 import { vxvdeGroup } from '../helpers/netns';
+import { until } from '../helpers/until';
 
 const fixture = path.join(__dirname, '..', 'fixtures', 'faults.js');
 const root = path.resolve(__dirname, '..', '..');
@@ -159,7 +160,7 @@ test('the hub\'s stack closed mid-transfer (its process lives on): the client ti
 
 test('a vde_switch killed mid-transfer: the client times out', async () => {
   const sw = start('vde_switch', ['-s', path.join(dir, 'sw')]);
-  for (let i = 0; i < 50 && !fs.existsSync(path.join(dir, 'sw', 'ctl')); i++) await new Promise((r) => setTimeout(r, 100));
+  await until('the vde_switch\'s control socket', () => fs.existsSync(path.join(dir, 'sw', 'ctl')), { timeout: 5000, interval: 50 });
   const { client } = await transferring(`vde://${dir}/sw`, `vde://${dir}/sw`, 'send');
   sw.child.kill('SIGKILL');
   client.send('fault');

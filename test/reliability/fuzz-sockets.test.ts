@@ -12,6 +12,7 @@ import * as fc from 'fast-check';
 import { Stack } from '../../src';
 import { bounded, checkAsync, checkError, hostile as anyHostile, plausible, report, show, Tally } from '../helpers/fuzz';
 import { openFds } from '../helpers/procs';
+import { until } from '../helpers/until';
 
 const nodeNet = net; // Node's own, in this private namespace: the oracle for errors thrown as Node throws them
 const nodeDgram = dgram;
@@ -127,7 +128,7 @@ test('stack.net: connect() and listen() with hostile arguments', async () => {
   expect(tally.counts.connected).toBeGreaterThan(0);
   expect(tally.counts.listening).toBeGreaterThan(0);
   expect(tally.counts.ECONNREFUSED).toBeGreaterThan(0);
-  await new Promise((r) => setTimeout(r, 50)); // closing handles takes a loop turn
+  await until('every socket closed', () => openFds() <= fds, { timeout: 2000, interval: 10 }); // closing takes loop turns
   expect(openFds()).toBeLessThanOrEqual(fds); // (jest may have had a file open at the start)
 }, 120000);
 
@@ -180,7 +181,7 @@ test('stack.dgram: createSocket(), bind(), send(), connect() with hostile argume
   }));
   console.log(`stack.dgram: ${JSON.stringify(tally.counts)}`);
   for (const ok of ['bind ok', 'send ok', 'connect ok']) expect(tally.counts[ok]).toBeGreaterThan(0);
-  await new Promise((r) => setTimeout(r, 50));
+  await until('every socket closed', () => openFds() <= fds, { timeout: 2000, interval: 10 });
   expect(openFds()).toBeLessThanOrEqual(fds); // (jest may have had a file open at the start)
 }, 120000);
 
@@ -257,6 +258,6 @@ test('stack.dns: every entry point with hostile arguments', async () => {
   console.log(`stack.dns: ${JSON.stringify(tally.counts)}`);
   expect(tally.counts.ok).toBeGreaterThan(0);
   expect(tally.counts.ECONNREFUSED).toBeGreaterThan(0);
-  await new Promise((r) => setTimeout(r, 50));
+  await until('every socket closed', () => openFds() <= fds, { timeout: 2000, interval: 10 });
   expect(openFds()).toBeLessThanOrEqual(fds); // (jest may have had a file open at the start)
 }, 120000);

@@ -1,16 +1,9 @@
 // stack.dgram: Node's dgram API with every UDP socket on the stack.
 import * as dgram from 'node:dgram';
-import { Host, once, TestNetwork } from '../helpers/network';
+import { Host, once, useTestNetwork } from '../helpers/network';
+import { until } from '../helpers/until';
 
-let network: TestNetwork;
-let a: Host;
-let b: Host;
-let c: Host;
-beforeAll(async () => {
-  network = new TestNetwork();
-  [a, b, c] = await Promise.all([network.add(1), network.add(2), network.add(3)]);
-});
-afterAll(() => network.close());
+const [a, b, c] = useTestNetwork(3);
 
 const sockets: dgram.Socket[] = [];
 afterEach(() => {
@@ -77,7 +70,7 @@ test('broadcast reaches every stack on the network', async () => {
   await new Promise<void>((r) => sender.bind(0, r));
   sender.setBroadcast(true);
   sender.send('to all', 5301, '10.0.0.255');
-  for (let i = 0; i < 50 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+  await until(() => `both broadcasts (${got.length} so far)`, () => got.length >= 2, { timeout: 1000, interval: 20 });
   expect(got.sort()).toEqual([`${a.ip4} from ${b.ip4}`, `${c.ip4} from ${b.ip4}`]);
 });
 
@@ -129,6 +122,6 @@ test('many datagrams in both directions, none lost on a quiet network', async ()
     client.send(`n${i}`, port, a.ip4);
     if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5));
   }
-  for (let i = 0; i < 100 && seen.size < 200; i++) await new Promise((r) => setTimeout(r, 20));
+  await until(() => `200 echoes (${seen.size} so far)`, () => seen.size >= 200, { timeout: 2000, interval: 20 });
   expect(seen.size).toBe(200);
 });

@@ -10,6 +10,7 @@ import { Stack } from '../../src';
 import { createDns, DnsTransport, StackDns } from '../../src/dns';
 import { DnsTestServer } from '../helpers/dns-server';
 import { openFds } from '../helpers/procs';
+import { until } from '../helpers/until';
 
 const SERVER4 = '10.53.0.1';
 const CLIENT4 = '10.53.0.2';
@@ -263,7 +264,7 @@ describe('the query on the wire', () => {
     const fds = openFds();
     for (let i = 0; i < 20; i++) await call(dns.resolve4, 'v4only.example.test');
     await call(dns.resolve4, 'big.example.test'); // UDP and TCP
-    await new Promise((r) => setTimeout(r, 20)); // closing a handle takes a loop turn
+    await until('every socket closed', () => openFds() <= fds, { timeout: 2000, interval: 5 }); // closing takes a loop turn
     expect(openFds()).toBe(fds);
     const seen = server.seen('v4only.example.test');
     expect(seen.length).toBeGreaterThanOrEqual(20);

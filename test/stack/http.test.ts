@@ -6,16 +6,9 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Host, once, TestNetwork } from '../helpers/network';
+import { once, useTestNetwork } from '../helpers/network';
 
-let network: TestNetwork;
-let a: Host;
-let b: Host;
-beforeAll(async () => {
-  network = new TestNetwork();
-  [a, b] = await Promise.all([network.add(1), network.add(2)]);
-});
-afterAll(() => network.close());
+const [a, b] = useTestNetwork(2);
 
 function get(url: string, options: https.RequestOptions): Promise<{ status: number; body: string; socket: string }> {
   const mod = url.startsWith('https:') ? https : http;

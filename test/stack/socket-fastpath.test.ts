@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Stack } from '../../src';
-import { Host, once, TestNetwork } from '../helpers/network';
+import { once, useTestNetwork } from '../helpers/network';
 import { openFds } from '../helpers/procs';
 
 const fixture = path.join(__dirname, '..', 'fixtures', 'socket-paths.js');
@@ -49,14 +49,7 @@ test('as root, a vdestack stack makes its sockets by setns; other plugins throug
 });
 
 describe('sockets made by setns', () => {
-  let network: TestNetwork;
-  let a: Host;
-  let b: Host;
-  beforeAll(async () => {
-    network = new TestNetwork();
-    [a, b] = await Promise.all([network.add(1), network.add(2)]);
-  });
-  afterAll(() => network.close());
+  const [a, b] = useTestNetwork(2);
 
   test('are in the stack\'s namespace: reachable from another stack and from the stack\'s lo, not from the host', async () => {
     expect(a.stack.socketPath).toBe('setns');
