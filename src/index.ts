@@ -1,6 +1,9 @@
 // iothts: Internet of Threads for Node.js.
 export { Stack } from './stack/stack';
-export type { AddressInfo, CloseOptions, InterfaceRef, IpAddrAddOptions, LinkInfo, RouteInfo, SocketFamily, SocketKind, StackOptions, StackShare } from './stack/stack';
+export type {
+  AddressInfo, CloseOptions, InterfaceRef, IpAddrAddOptions, LinkInfo, RouteInfo, RouteSpec, SocketFamily, SocketKind,
+  StackOptions, StackShare,
+} from './stack/types';
 export { installedPlugins } from './stack/plugins';
 export { override, overridingStack } from './override/override';
 export type { IothError } from './internal/errors';

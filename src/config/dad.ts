@@ -6,7 +6,8 @@
 import { parseIp } from '../internal/address';
 import { nodeError } from '../sockets/args';
 import type { IothError } from '../internal/errors';
-import type { LinkInfo, Stack } from '../stack/stack';
+import type { Stack } from '../stack/stack';
+import type { LinkInfo } from '../stack/types';
 
 /** A pause in the plan: the sync driver sleeps, the async one waits with a timer. */
 export interface Pause {

@@ -4,7 +4,7 @@
 // within a bound, until the stack's TCP connections have nothing left to send. The kernel tells,
 // through NETLINK_SOCK_DIAG inside the stack (the addon's tcpSummary), per TCP state, how many
 // sockets still have bytes, or their FIN, not acknowledged by the peer.
-import { sleepSync } from '../config/exchange';
+import { sleepSync } from '../internal/time';
 import { invalidArgType, outOfRange } from '../internal/errors';
 import type { NativeStack, NativeTcpSummary } from '../internal/native';
 
