@@ -91,7 +91,7 @@ export function fromNative(err: unknown): unknown {
  */
 export function withContext(err: unknown, context: string, fields: Record<string, unknown> = {},
   hint?: string): IothError {
-  const e = err as IothError;
+  const e = fromNative(err) as IothError; // a no-op for errors from src/native.ts, shaped already
   if (typeof e?.errno !== 'number' || typeof e.syscall !== 'string') return e;
   const syscall = typeof fields.syscall === 'string' ? fields.syscall : e.syscall;
   const description = (e as { [kDescription]?: string })[kDescription] ?? e.message;
