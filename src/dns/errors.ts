@@ -1,6 +1,6 @@
 // DNS errors in node:dns's shapes: `queryA ENOTFOUND example.com` with code, syscall and hostname
 // (errno too for getaddrinfo/getnameinfo, as Node sets it there), plus the few argument errors of
-// node:dns that src/errors.ts has no helper for.
+// node:dns that src/internal/errors.ts has no helper for.
 import { getSystemErrorMap } from 'node:util';
 import { invalidArgType, invalidArgValue, IothError } from '../internal/errors';
 

@@ -1,7 +1,7 @@
 // Errors in Node's own shapes: argument errors are TypeError/RangeError with ERR_* codes and a
 // message naming the argument and the received value; failed libioth calls are Errors with the
 // errno name as `code`, a negative `errno`, `syscall`, and what the call was about.
-import { getSystemErrorName, inspect } from 'node:util';
+import { getSystemErrorMap, getSystemErrorName, inspect, types } from 'node:util';
 
 export interface IothError extends Error {
   code: string;
@@ -48,22 +48,54 @@ export function stackClosed(what: string): IothError {
     `Cannot ${what}: the stack is closed (create a new Stack)`);
 }
 
+const kDescription = Symbol('iothts.description');
+let errnoNames: Map<number, [string, string]> | undefined;
+
+/**
+ * A failed system call in Node's shape: `code` (the errno's name), a negative `errno`, `syscall`,
+ * and the message `<syscall> <code>: <description>`, then ` (<context>)` and `: <hint>` when given.
+ * Every system error iothts reports is written here, from these fields.
+ */
+export function systemError(errno: number, code: string, syscall: string, description: string,
+  context?: string, hint?: string): IothError {
+  const error = new Error(
+    `${syscall} ${code}: ${description}${context ? ` (${context})` : ''}${hint ? `: ${hint}` : ''}`) as IothError;
+  error.code = code;
+  error.errno = errno;
+  error.syscall = syscall;
+  // Kept (hidden) for withContext, so that a message is never parsed back into its parts.
+  Object.defineProperty(error, kDescription, { value: description });
+  return error;
+}
+
+/**
+ * The addon's system error (errno, syscall, strerror's text as message, and the C library's name of
+ * the errno) as a system error in Node's shape; anything else unchanged. The code is Node's name of
+ * the errno (ENOTSUP, not EOPNOTSUPP), or the C library's where Node has none (EUSERS).
+ */
+export function fromNative(err: unknown): unknown {
+  const e = err as { errno?: unknown; syscall?: unknown; code?: unknown; errnoName?: unknown };
+  // (isNativeError, not instanceof: the addon's errors may come from another realm, e.g. under jest.)
+  if (!types.isNativeError(err) || typeof e.errno !== 'number' || typeof e.syscall !== 'string' || e.code !== undefined) {
+    return err;
+  }
+  errnoNames ??= getSystemErrorMap();
+  const code = errnoNames.get(e.errno)?.[0] ?? (typeof e.errnoName === 'string' ? e.errnoName : getSystemErrorName(e.errno));
+  return systemError(e.errno, code, e.syscall, err.message);
+}
+
 /**
  * Re-throws a failed native call with the context that makes it actionable. Argument errors from
- * the addon pass through unchanged; system errors get Node's errno name (ENOTSUP, not EOPNOTSUPP)
- * and `context` appended to the message, plus `fields` as properties.
+ * the addon pass through unchanged; system errors get `context` appended to the message, plus
+ * `fields` as properties (`fields.syscall` also names the call in the message).
  */
 export function withContext(err: unknown, context: string, fields: Record<string, unknown> = {},
   hint?: string): IothError {
-  const e = err as IothError;
+  const e = fromNative(err) as IothError; // a no-op for errors from src/internal/native.ts, shaped already
   if (typeof e?.errno !== 'number' || typeof e.syscall !== 'string') return e;
-  const code = getSystemErrorName(e.errno);
-  const detail = e.message.replace(/^\S+ \S+: /, '');
-  const error = new Error(
-    `${e.syscall} ${code}: ${detail} (${context})${hint ? `: ${hint}` : ''}`) as IothError;
-  error.code = code;
-  error.errno = e.errno;
-  error.syscall = e.syscall;
+  const syscall = typeof fields.syscall === 'string' ? fields.syscall : e.syscall;
+  const description = (e as { [kDescription]?: string })[kDescription] ?? e.message;
+  const error = systemError(e.errno, e.code, syscall, description, context, hint);
   Object.assign(error, fields);
   return error;
 }

@@ -23,10 +23,8 @@ export function boundSocket(stack: Stack, kind: 'tcp' | 'udp', address: string, 
     native.bindSocket(fd, ip.family, ip.bytes, port, options.reuseAddr ?? kind === 'tcp', options.ipv6Only ?? false);
   } catch (err) {
     require('node:fs').closeSync(fd);
-    const e = withContext(err, `${address}:${port} on the ${stack.plugin} stack`, { address, port });
-    e.syscall = syscall;
-    e.message = `${syscall} ${e.code}: ${e.message.replace(/^\S+ \S+: /, '')}`;
-    throw e;
+    // Named by the call Node's API made (listen, bind), whichever system call failed under it.
+    throw withContext(err, `${address}:${port} on the ${stack.plugin} stack`, { address, port, syscall });
   }
   return fd;
 }

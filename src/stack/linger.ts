@@ -13,7 +13,8 @@ import type { NativeStack, NativeTcpSummary } from '../internal/native';
  * 4 MiB by default): over a VDE network on this machine (hundreds of MB/s) that is tens of ms, and
  * even at 20 Mbit/s it takes under 2 s. Past it the peer is most likely gone or stuck, and a
  * program's exit must not hang on it (the host's kernel would keep trying for minutes; a stack's
- * helper cannot outlive the program that way). 2 s is also iothts's bound on deleting a stack.
+ * helper cannot outlive the program that way). 2 s is also iothts's bound on deleting a stack
+ * (DELETE_BOUND_MS, src/internal/native.ts), a separate bound: a stack with linger 0 still gets it.
  */
 export const DEFAULT_LINGER_MS = 2000;
 /** The largest bound accepted (as setTimeout's): ~24.8 days. */
