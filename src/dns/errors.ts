@@ -2,7 +2,7 @@
 // (errno too for getaddrinfo/getnameinfo, as Node sets it there), plus the few argument errors of
 // node:dns that src/internal/errors.ts has no helper for.
 import { getSystemErrorMap } from 'node:util';
-import { invalidArgType, invalidArgValue, IothError } from '../internal/errors';
+import { describe, invalidArgType, invalidArgValue, IothError } from '../internal/errors';
 
 /** A failure inside the resolver, before it becomes a node:dns error: just the code. */
 export class DnsFailure extends Error {
@@ -54,9 +54,14 @@ export function argValue(name: string, value: unknown, reason = 'is invalid'): I
   return asProperty(name, invalidArgValue(name, value, reason));
 }
 
-/** validateOneOf: ERR_INVALID_ARG_VALUE listing the allowed values. */
-export function oneOf<T>(name: string, value: unknown, allowed: readonly T[]): T {
+/**
+ * validateOneOf: ERR_INVALID_ARG_VALUE listing the allowed values; `asNode` gives the running Node's
+ * own error for the value where its wording differs between releases.
+ */
+export function oneOf<T>(name: string, value: unknown, allowed: readonly T[], asNode?: (value: unknown) => Error | undefined): T {
   if (allowed.includes(value as T)) return value as T;
+  const theirs = asNode?.(value);
+  if (theirs) throw theirs;
   const list = allowed.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ');
   throw argValue(name, value, `must be one of: ${list}`);
 }
@@ -97,10 +102,7 @@ export function checkPort(value: unknown): number {
   const n = typeof value === 'number' || typeof value === 'string' ? Number(value) : NaN;
   if ((typeof value !== 'number' && typeof value !== 'string') ||
     (typeof value === 'string' && value.trim().length === 0) || n !== n >>> 0 || n > 0xffff) {
-    // The "Received ..." part exactly as the other argument errors describe values.
-    const message = invalidArgType('port', 'valid', value).message;
-    const shown = message.slice(message.indexOf('. Received ') + 2);
-    throw withCode(new RangeError(`Port should be >= 0 and < 65536. ${shown}.`), 'ERR_SOCKET_BAD_PORT');
+    throw withCode(new RangeError(`Port should be >= 0 and < 65536. ${describe(value)}.`), 'ERR_SOCKET_BAD_PORT');
   }
   return n;
 }

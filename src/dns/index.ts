@@ -3,6 +3,7 @@
 // the host's resolver or /etc/resolv.conf: with no server configured, queries fail at once.
 import * as nodeDns from 'node:dns';
 import { invalidArgType } from '../internal/errors';
+import { nodeDefaultOrderError } from '../internal/node-reference';
 import { DnsEngine, EngineConfig } from './engine';
 import { argType, argValue, oneOf } from './errors';
 import { HostsTable } from './hosts';
@@ -107,7 +108,7 @@ export function createDns(transport: DnsTransport, options: CreateDnsOptions = {
   let order: ResultOrder | undefined;
   const getDefaultResultOrder = (): ResultOrder => order ?? (nodeDns.getDefaultResultOrder() as ResultOrder);
   const setDefaultResultOrder = (value: ResultOrder): void => {
-    order = oneOf('dnsOrder', value, ORDERS);
+    order = oneOf('dnsOrder', value, ORDERS, nodeDefaultOrderError);
   };
   const getServers = () => cb.getServers();
   const setServers = (servers: readonly string[]) => cb.setServers(servers);

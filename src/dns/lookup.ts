@@ -7,6 +7,9 @@ import {
   argType, argValue, checkBoolean, checkFunction, checkPort, checkString, DnsFailure, missingArgs, NO_SERVER,
   oneOf, toDnsError,
 } from './errors';
+import {
+  emptyHostnameLookup, emptyHostnamePromisesLookup, nodeOrderError, nodeServiceAddressError,
+} from '../internal/node-reference';
 import { toResult } from './records';
 import { serviceName } from './services';
 
@@ -40,16 +43,8 @@ function readOptions(options: Record<string, unknown> | null | undefined, order:
   }
   if (options?.all != null) s.all = checkBoolean('options.all', options.all);
   if (options?.verbatim != null) s.order = checkBoolean('options.verbatim', options.verbatim) ? 'verbatim' : 'ipv4first';
-  if (options?.order != null) s.order = oneOf('options.order', options.order, ORDERS);
+  if (options?.order != null) s.order = oneOf('options.order', options.order, ORDERS, nodeOrderError);
   return s;
-}
-
-let warnedEmptyHostname = false;
-function warnEmptyHostname(hostname: unknown): void {
-  if (warnedEmptyHostname) return;
-  warnedEmptyHostname = true;
-  process.emitWarning(`The provided hostname "${String(hostname)}" is not a valid hostname, and is supported in the dns module solely for compatibility.`,
-    'DeprecationWarning', 'DEP0118');
 }
 
 /** The stack's families for ADDRCONFIG (loopback and link-local do not count), or null: no filter. */
@@ -116,12 +111,8 @@ async function addresses(engine: DnsEngine, hostname: string, s: Settings): Prom
   return [...list.filter((a) => a.family === first), ...list.filter((a) => a.family !== first)];
 }
 
-/** A lookup after the argument checks: literals and empty names answered without asking anyone. */
-function resolveLookup(engine: DnsEngine, hostname: unknown, s: Settings): Promise<LookupAddress[]> | LookupAddress[] | null {
-  if (!hostname) {
-    warnEmptyHostname(hostname);
-    return null;
-  }
+/** A lookup after the argument checks: literals answered without asking anyone. */
+function resolveLookup(engine: DnsEngine, hostname: unknown, s: Settings): Promise<LookupAddress[]> | LookupAddress[] {
   const literal = isIP(hostname as string);
   if (literal) return [{ address: hostname as string, family: literal as 4 | 6 }];
   return addresses(engine, hostname as string, s).catch((err) => {
@@ -148,12 +139,11 @@ export function makeLookup(engine: DnsEngine, defaultOrder: () => ResultOrder) {
       s = readOptions(options as Record<string, unknown>, defaultOrder());
     }
     const cb = callback as LookupCallback;
-    const answer = (list: LookupAddress[] | null) => {
-      if (list === null) return s.all ? cb(null, []) : cb(null, null, s.family === 6 ? 6 : 4);
-      return s.all ? cb(null, list) : cb(null, list[0].address, list[0].family);
-    };
+    // No name: node:dns answers (or refuses) it itself, as this Node does, without a resolver.
+    if (!hostname) return emptyHostnameLookup(hostname, { family: s.family, all: s.all }, cb);
+    const answer = (list: LookupAddress[]) => (s.all ? cb(null, list) : cb(null, list[0].address, list[0].family));
     const result = resolveLookup(engine, hostname, s);
-    if (result === null || Array.isArray(result)) process.nextTick(answer, result);
+    if (Array.isArray(result)) process.nextTick(answer, result);
     else result.then((list) => process.nextTick(answer, list), (err) => process.nextTick(cb, err));
   } as {
     (hostname: string, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void;
@@ -178,10 +168,8 @@ export function makePromiseLookup(engine: DnsEngine, defaultOrder: () => ResultO
     } else {
       s = readOptions(options as Record<string, unknown>, defaultOrder());
     }
-    return Promise.resolve(resolveLookup(engine, hostname, s)).then((list) => {
-      if (list === null) return s.all ? [] : { address: null, family: s.family === 6 ? 6 : 4 } as unknown as LookupAddress;
-      return s.all ? list : list[0];
-    });
+    if (!hostname) return emptyHostnamePromisesLookup(hostname, { family: s.family, all: s.all }) as Promise<LookupAddress>;
+    return Promise.resolve(resolveLookup(engine, hostname, s)).then((list) => (s.all ? list : list[0]));
   } as {
     (hostname: string, options: nodeDns.LookupAllOptions & { order?: ResultOrder }): Promise<LookupAddress[]>;
     (hostname: string, options?: number | (nodeDns.LookupOneOptions & { order?: ResultOrder })): Promise<LookupAddress>;
@@ -205,8 +193,8 @@ async function nameInfo(engine: DnsEngine, address: string, port: number): Promi
 }
 
 function checkService(address: unknown, port: unknown): [string, number] {
-  // Node checks only isIP(address): a non-string is "invalid", not of a wrong type.
-  if (typeof address !== 'string' || !isIP(address)) throw argValue('address', address);
+  // Node 20 and 22 check only isIP(address) (a number is "invalid"); 24 checks the type first.
+  if (typeof address !== 'string' || !isIP(address)) throw nodeServiceAddressError(address) ?? argValue('address', address);
   return [address, checkPort(port)];
 }
 

@@ -5,7 +5,7 @@ import type {
   AnyRecord, CaaRecord, MxRecord, NaptrRecord, RecordWithTtl, ResolveOptions, SoaRecord, SrvRecord,
 } from 'node:dns';
 import { isIP } from 'node:net';
-import type { IothError } from '../internal/errors';
+import { outOfRange, type IothError } from '../internal/errors';
 import { DEFAULT_TIMEOUT, DEFAULT_TRIES, DnsEngine } from './engine';
 import { argType, argValue, checkFunction, checkString, dnsError, toDnsError } from './errors';
 import { QueryType } from './query';
@@ -52,9 +52,7 @@ function int32(name: string, value: unknown, min: number): number {
   if (typeof value !== 'number') throw argType(name, 'of type number', value);
   const error = !Number.isInteger(value) ? 'an integer' : value < min || value > 2 ** 31 - 1 ? `>= ${min} && <= ${2 ** 31 - 1}` : null;
   if (error) {
-    const e = new RangeError(`The value of "${name}" is out of range. It must be ${error}. Received ${value}`) as unknown as IothError;
-    e.code = 'ERR_OUT_OF_RANGE';
-    throw e;
+    throw outOfRange(name, error, value);
   }
   return value;
 }

@@ -2,6 +2,7 @@
 // message naming the argument and the received value; failed libioth calls are Errors with the
 // errno name as `code`, a negative `errno`, `syscall`, and what the call was about.
 import { getSystemErrorMap, getSystemErrorName, inspect, types } from 'node:util';
+import { nodeReceived } from './node-reference';
 
 export interface IothError extends Error {
   code: string;
@@ -10,7 +11,14 @@ export interface IothError extends Error {
   [field: string]: unknown;
 }
 
-function describe(value: unknown): string {
+/**
+ * "Received ..." as Node's argument errors describe a value: the running Node's own words, ours
+ * where its validator says nothing usable (Node 20 and 22 crash on an object whose `constructor`
+ * is not an object).
+ */
+export function describe(value: unknown): string {
+  const theirs = nodeReceived(value);
+  if (theirs !== undefined) return theirs;
   if (value === null || value === undefined) return `Received ${value}`;
   if (typeof value === 'function') return `Received function ${value.name || '<anonymous>'}`;
   if (typeof value === 'object') {
@@ -34,13 +42,31 @@ export function invalidArgType(name: string, expected: string, value: unknown): 
 }
 
 export function invalidArgValue(name: string, value: unknown, reason: string): IothError {
-  return make(TypeError, 'ERR_INVALID_ARG_VALUE',
-    `The argument '${name}' ${reason}. Received ${inspect(value, { colors: false })}`);
+  let shown = inspect(value);
+  if (shown.length > 128) shown = `${shown.slice(0, 128)}...`;  // as Node cuts it (20 to 26)
+  return make(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument '${name}' ${reason}. Received ${shown}`);
+}
+
+// 5_000_000_000: Node's ERR_OUT_OF_RANGE groups the characters of integers beyond 2 ** 32 by three
+// from the right (20 to 26; 1e+21 becomes 1e_+21 there too).
+function groupDigits(text: string): string {
+  const start = text.startsWith('-') ? 1 : 0;
+  let end = text.length;
+  let tail = '';
+  for (; end >= start + 4; end -= 3) tail = `_${text.slice(end - 3, end)}${tail}`;
+  return text.slice(0, end) + tail;
+}
+
+/** "Received ..." of ERR_OUT_OF_RANGE, as Node writes it. */
+export function receivedInRange(value: unknown): string {
+  if (Number.isInteger(value) && Math.abs(value as number) > 2 ** 32) return groupDigits(String(value));
+  if (typeof value === 'bigint') return `${value > 2n ** 32n || value < -(2n ** 32n) ? groupDigits(String(value)) : String(value)}n`;
+  return inspect(value);
 }
 
 export function outOfRange(name: string, range: string, value: unknown): IothError {
   return make(RangeError, 'ERR_OUT_OF_RANGE',
-    `The value of "${name}" is out of range. It must be ${range}. Received ${inspect(value)}`);
+    `The value of "${name}" is out of range. It must be ${range}. Received ${receivedInRange(value)}`);
 }
 
 export function stackClosed(what: string): IothError {

@@ -33,8 +33,10 @@ function bindings(): { TCP: Binding; UDP: Binding } {
   try {
     return { TCP: binding('tcp_wrap').TCP as Binding, UDP: binding('udp_wrap').UDP as Binding };
   } catch (err) {
+    // The flag as this Node spells it: --experimental-permission up to 22, --permission from 22.
+    const flag = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
     throw nodeError('ERR_IOTH_OVERRIDE', `iothts cannot reach Node's socket handles (${(err as Error).message}); ` +
-      'the override does not work under --experimental-permission');
+      `the override does not work under ${flag}`);
   }
 }
 

@@ -1,6 +1,6 @@
 // Argument normalisation as node:net and node:dgram do it, for the stack-bound subclasses that
 // must see the same argument forms before handing them to Node.
-import { invalidArgType, IothError } from '../internal/errors';
+import { describe, IothError } from '../internal/errors';
 
 export interface NetOptions {
   port?: unknown;
@@ -39,9 +39,8 @@ export function normalizeNetArgs(args: unknown[]): [NetOptions, ((...a: unknown[
 export function checkPort(value: unknown, name = 'Port'): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
-    // "Received ..." as Node's determineSpecificType says it (String(value) of a huge array would throw).
-    const received = invalidArgType(name, 'a port', value).message.replace(/^.*\. (Received .*)$/s, '$1');
-    const error = new RangeError(`${name} should be >= 0 and < 65536. ${received}.`) as unknown as IothError;
+    // "Received ..." as Node's argument errors say it (String(value) of a huge array would throw).
+    const error = new RangeError(`${name} should be >= 0 and < 65536. ${describe(value)}.`) as unknown as IothError;
     error.code = 'ERR_SOCKET_BAD_PORT';
     throw error;
   }
