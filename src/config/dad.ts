@@ -4,8 +4,8 @@
 // added are usable, or fails saying why: a duplicate on the network, a link that is down (DAD
 // waits for it), or a wait past what the link's own DAD settings allow.
 import { parseIp } from '../internal/address';
-import { nodeError } from '../sockets/args';
-import type { IothError } from '../internal/errors';
+
+import { codedError, type IothError } from '../internal/errors';
 import type { Stack } from '../stack/stack';
 import type { LinkInfo } from '../stack/types';
 
@@ -52,7 +52,7 @@ function undo(a: NewAddress): string {
 }
 
 function addressError(code: string, a: NewAddress, iface: string, ifindex: number, message: string): IothError {
-  const error = nodeError(code, `${message} (configuration item '${a.item}')`);
+  const error = codedError(code, `${message} (configuration item '${a.item}')`);
   Object.assign(error, { address: a.address, prefixLen: a.prefixLen, ifindex, iface });
   return error;
 }

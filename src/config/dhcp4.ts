@@ -10,7 +10,7 @@ import { native } from '../internal/native';
 import type { Stack } from '../stack/stack';
 import { Datagram, Exchange, preparedSocket, transact } from './exchange';
 import { decodeNames, encodeName } from './names';
-import { isDomainName } from './parse';
+import { isDomainName } from '../internal/validators';
 
 export const CLIENT_PORT = 68;
 export const SERVER_PORT = 67;

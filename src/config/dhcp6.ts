@@ -9,7 +9,7 @@ import { native } from '../internal/native';
 import type { Stack } from '../stack/stack';
 import { Datagram, Exchange, preparedSocket, transact } from './exchange';
 import { decodeNames, encodeName } from './names';
-import { isDomainName } from './parse';
+import { isDomainName } from '../internal/validators';
 
 export const CLIENT_PORT = 546;
 export const SERVER_PORT = 547;

@@ -4,8 +4,7 @@
 // does: nothing else runs before the network is ready), configAsync() waits with timers.
 import { closeSync } from 'node:fs';
 import { formatIp, formatMac, parseIp, parseMac } from '../internal/address';
-import { nodeError } from '../sockets/args';
-import type { IothError } from '../internal/errors';
+import { codedError, type IothError } from '../internal/errors';
 import type { Stack } from '../stack/stack';
 import * as dhcp4 from './dhcp4';
 import * as dhcp6 from './dhcp6';
@@ -133,7 +132,7 @@ function rdContribution(ra: RouterAdvertisement, slaac: boolean, mac: Buffer, fq
 
 function timeout(method: string, iface: string, seconds: number): IothError {
   const what = { dhcp4: 'no DHCPv4 server answered', dhcp6: 'no DHCPv6 server answered', rd: 'no router advertisement came' }[method];
-  const error = nodeError('ETIMEDOUT', `${what} on ${iface} within ${seconds} s`);
+  const error = codedError('ETIMEDOUT', `${what} on ${iface} within ${seconds} s`);
   return error;
 }
 
@@ -231,7 +230,7 @@ function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResul
         fd = -1;  // the client's now
         s.dhcp4 = hold(stack, s, DHCP4, id, lease);
       } else {
-        fail('dhcp4', lease === 'nak' ? nodeError('ERR_IOTH_DHCP_REFUSED', `the DHCP server refused the address it offered on ${iface}, twice`)
+        fail('dhcp4', lease === 'nak' ? codedError('ERR_IOTH_DHCP_REFUSED', `the DHCP server refused the address it offered on ${iface}, twice`)
           : timeout('dhcp4', iface, 6));
       }
     } catch (err) {

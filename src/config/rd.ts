@@ -9,7 +9,7 @@ import { native } from '../internal/native';
 import type { Stack } from '../stack/stack';
 import { Datagram, Exchange, preparedSocket, transact } from './exchange';
 import { decodeNames } from './names';
-import { isDomainName } from './parse';
+import { isDomainName } from '../internal/validators';
 
 const ICMPV6 = 58;
 const SOLICIT = 133;

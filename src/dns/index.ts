@@ -2,18 +2,17 @@
 // constants) whose every query goes through the transport's stack sockets. It never falls back to
 // the host's resolver or /etc/resolv.conf: with no server configured, queries fail at once.
 import * as nodeDns from 'node:dns';
-import { invalidArgType } from '../internal/errors';
+import { invalidArgType, invalidArgValue } from '../internal/errors';
 import { nodeDefaultOrderError } from '../internal/node-reference';
 import { DnsEngine, EngineConfig } from './engine';
-import { argType, argValue, oneOf } from './errors';
+
 import { HostsTable } from './hosts';
-import {
-  makeLookup, makeLookupService, makePromiseLookup, makePromiseLookupService, ORDERS, ResultOrder,
-} from './lookup';
+import { makeLookup, makeLookupService, makePromiseLookup, makePromiseLookupService, ORDERS, ResultOrder } from './lookup';
 import { PromiseResolver } from './promises';
 import { Resolver as CallbackResolver, ResolverOptions, resolverOptions } from './resolver';
 import { parseServers } from './servers';
 import type { DnsTransport } from './transport';
+import { validateOneOf } from '../internal/validators';
 
 export type { DnsTransport } from './transport';
 export type { HostEntry, HostsTable } from './hosts';
@@ -48,12 +47,12 @@ const ERROR_CODES = {
 } as const;
 
 function searchList(search: unknown): string[] {
-  if (!Array.isArray(search)) throw argType('options.search', 'an instance of Array', search);
+  if (!Array.isArray(search)) throw invalidArgType('options.search', 'an instance of Array', search);
   return search.map((value: unknown, i) => {
-    if (typeof value !== 'string') throw argType(`options.search[${i}]`, 'of type string', value);
+    if (typeof value !== 'string') throw invalidArgType(`options.search[${i}]`, 'of type string', value);
     const domain = value.replace(/^\.|\.$/g, '');
     if (!/^(?!-)[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*$/.test(domain)) {
-      throw argValue(`options.search[${i}]`, value, 'must be a domain name such as "example.com"');
+      throw invalidArgValue(`options.search[${i}]`, value, 'must be a domain name such as "example.com"');
     }
     return domain;
   });
@@ -63,7 +62,7 @@ function engineConfig(options: CreateDnsOptions): EngineConfig {
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
   const ndots = options.ndots ?? 1;
   if (!Number.isInteger(ndots) || ndots < 0 || ndots > 15) {
-    throw argValue('options.ndots', ndots, 'must be an integer from 0 to 15');
+    throw invalidArgValue('options.ndots', ndots, 'must be an integer from 0 to 15');
   }
   return {
     servers: parseServers(options.servers ?? []),
@@ -108,7 +107,7 @@ export function createDns(transport: DnsTransport, options: CreateDnsOptions = {
   let order: ResultOrder | undefined;
   const getDefaultResultOrder = (): ResultOrder => order ?? (nodeDns.getDefaultResultOrder() as ResultOrder);
   const setDefaultResultOrder = (value: ResultOrder): void => {
-    order = oneOf('dnsOrder', value, ORDERS, nodeDefaultOrderError);
+    order = validateOneOf(value, 'dnsOrder', ORDERS, nodeDefaultOrderError);
   };
   const getServers = () => cb.getServers();
   const setServers = (servers: readonly string[]) => cb.setServers(servers);

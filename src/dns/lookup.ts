@@ -3,15 +3,12 @@
 import * as nodeDns from 'node:dns';
 import { isIP } from 'node:net';
 import { DnsEngine, reverseName } from './engine';
-import {
-  argType, argValue, checkBoolean, checkFunction, checkPort, checkString, DnsFailure, missingArgs, NO_SERVER,
-  oneOf, toDnsError,
-} from './errors';
-import {
-  emptyHostnameLookup, emptyHostnamePromisesLookup, nodeOrderError, nodeServiceAddressError,
-} from '../internal/node-reference';
+import { DnsFailure, NO_SERVER, toDnsError } from './errors';
+import { emptyHostnameLookup, emptyHostnamePromisesLookup, nodeOrderError, nodeServiceAddressError } from '../internal/node-reference';
 import { toResult } from './records';
 import { serviceName } from './services';
+import { invalidArgType, invalidArgValue, missingArgs } from '../internal/errors';
+import { validateBoolean, validateFunction, validateOneOf, validatePort, validateString } from '../internal/validators';
 
 export type ResultOrder = 'verbatim' | 'ipv4first' | 'ipv6first';
 export const ORDERS: readonly ResultOrder[] = ['verbatim', 'ipv4first', 'ipv6first'];
@@ -34,16 +31,16 @@ const FAMILIES = [0, 4, 6] as const;
 function readOptions(options: Record<string, unknown> | null | undefined, order: ResultOrder): Settings {
   const s: Settings = { family: 0, hints: 0, all: false, order };
   if (options?.hints != null) {
-    if (typeof options.hints !== 'number') throw argType('options.hints', 'of type number', options.hints);
+    if (typeof options.hints !== 'number') throw invalidArgType('options.hints', 'of type number', options.hints);
     s.hints = options.hints >>> 0;
-    if ((s.hints & ~(ADDRCONFIG | ALL | V4MAPPED)) !== 0) throw argValue('hints', s.hints);
+    if ((s.hints & ~(ADDRCONFIG | ALL | V4MAPPED)) !== 0) throw invalidArgValue('hints', s.hints, 'is invalid');
   }
   if (options?.family != null) {
-    s.family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : oneOf('options.family', options.family, FAMILIES);
+    s.family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : validateOneOf(options.family, 'options.family', FAMILIES);
   }
-  if (options?.all != null) s.all = checkBoolean('options.all', options.all);
-  if (options?.verbatim != null) s.order = checkBoolean('options.verbatim', options.verbatim) ? 'verbatim' : 'ipv4first';
-  if (options?.order != null) s.order = oneOf('options.order', options.order, ORDERS, nodeOrderError);
+  if (options?.all != null) s.all = validateBoolean(options.all, 'options.all');
+  if (options?.verbatim != null) s.order = validateBoolean(options.verbatim, 'options.verbatim') ? 'verbatim' : 'ipv4first';
+  if (options?.order != null) s.order = validateOneOf(options.order, 'options.order', ORDERS, nodeOrderError);
   return s;
 }
 
@@ -123,19 +120,19 @@ function resolveLookup(engine: DnsEngine, hostname: unknown, s: Settings): Promi
 /** dns.lookup(hostname[, options], callback) for one engine. */
 export function makeLookup(engine: DnsEngine, defaultOrder: () => ResultOrder) {
   return function lookup(hostname: string, options: unknown, callback?: LookupCallback): void {
-    if (hostname) checkString('hostname', hostname);
+    if (hostname) validateString(hostname, 'hostname');
     let s: Settings;
     if (typeof options === 'function') {
       callback = options as LookupCallback;
       s = readOptions(undefined, defaultOrder());
     } else if (typeof options === 'number') {
-      checkFunction('callback', callback);
-      s = { ...readOptions(undefined, defaultOrder()), family: oneOf('family', options, FAMILIES) };
+      validateFunction(callback, 'callback');
+      s = { ...readOptions(undefined, defaultOrder()), family: validateOneOf(options, 'family', FAMILIES) };
     } else if (options !== undefined && typeof options !== 'object') {
-      checkFunction('callback', arguments.length === 2 ? options : callback);
-      throw argType('options', 'of type object or integer', options);
+      validateFunction(arguments.length === 2 ? options : callback, 'callback');
+      throw invalidArgType('options', 'of type object or integer', options);
     } else {
-      checkFunction('callback', callback);
+      validateFunction(callback, 'callback');
       s = readOptions(options as Record<string, unknown>, defaultOrder());
     }
     const cb = callback as LookupCallback;
@@ -159,12 +156,12 @@ export function makeLookup(engine: DnsEngine, defaultOrder: () => ResultOrder) {
 /** dns.promises.lookup(hostname[, options]) for one engine. */
 export function makePromiseLookup(engine: DnsEngine, defaultOrder: () => ResultOrder) {
   return function lookup(hostname: string, options?: unknown): Promise<LookupAddress | LookupAddress[]> {
-    if (hostname) checkString('hostname', hostname);
+    if (hostname) validateString(hostname, 'hostname');
     let s: Settings;
     if (typeof options === 'number') {
-      s = { ...readOptions(undefined, defaultOrder()), family: oneOf('family', options, FAMILIES) };
+      s = { ...readOptions(undefined, defaultOrder()), family: validateOneOf(options, 'family', FAMILIES) };
     } else if (options !== undefined && typeof options !== 'object') {
-      throw argType('options', 'of type object or integer', options);
+      throw invalidArgType('options', 'of type object or integer', options);
     } else {
       s = readOptions(options as Record<string, unknown>, defaultOrder());
     }
@@ -194,8 +191,8 @@ async function nameInfo(engine: DnsEngine, address: string, port: number): Promi
 
 function checkService(address: unknown, port: unknown): [string, number] {
   // Node 20 and 22 check only isIP(address) (a number is "invalid"); 24 checks the type first.
-  if (typeof address !== 'string' || !isIP(address)) throw nodeServiceAddressError(address) ?? argValue('address', address);
-  return [address, checkPort(port)];
+  if (typeof address !== 'string' || !isIP(address)) throw nodeServiceAddressError(address) ?? invalidArgValue('address', address, 'is invalid');
+  return [address, validatePort(port)];
 }
 
 /** dns.lookupService(address, port, callback) for one engine. */
@@ -204,7 +201,7 @@ export function makeLookupService(engine: DnsEngine) {
     callback: (err: NodeJS.ErrnoException | null, hostname: string, service: string) => void): void {
     if (arguments.length !== 3) throw missingArgs('address', 'port', 'callback');
     const [ip, p] = checkService(address, port);
-    checkFunction('callback', callback);
+    validateFunction(callback, 'callback');
     nameInfo(engine, ip, p).then(
       ({ hostname, service }) => process.nextTick(callback, null, hostname, service),
       (err) => process.nextTick(callback, toDnsError(err, 'getnameinfo', ip)),

@@ -1,15 +1,14 @@
 // Resolver with node:dns/promises's API: the same methods returning promises. As in Node, wrong
 // arguments throw synchronously; failures of the query reject.
-import type {
-  AnyRecord, CaaRecord, MxRecord, NaptrRecord, RecordWithTtl, ResolveOptions, SoaRecord, SrvRecord,
-} from 'node:dns';
-import { checkString } from './errors';
+import type { AnyRecord, CaaRecord, MxRecord, NaptrRecord, RecordWithTtl, ResolveOptions, SoaRecord, SrvRecord } from 'node:dns';
+
 import { methodFor, ResolverBase } from './resolver';
+import { validateString } from '../internal/validators';
 
 export class PromiseResolver extends ResolverBase {
   resolve(hostname: string, rrtype?: string): Promise<unknown> {
     if (rrtype === undefined) return this.run('resolve4', hostname, undefined);
-    return this.run(methodFor(checkString('rrtype', rrtype)), hostname, undefined);
+    return this.run(methodFor(validateString(rrtype, 'rrtype')), hostname, undefined);
   }
 
   resolve4(hostname: string): Promise<string[]>;

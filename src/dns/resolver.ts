@@ -1,15 +1,14 @@
 // Resolver with node:dns's callback API: same methods, same argument checks (thrown synchronously),
 // same result shapes and errors (`queryMx ENOTFOUND example.com`), callbacks always called later.
 import { constants as osConstants } from 'node:os';
-import type {
-  AnyRecord, CaaRecord, MxRecord, NaptrRecord, RecordWithTtl, ResolveOptions, SoaRecord, SrvRecord,
-} from 'node:dns';
+import type { AnyRecord, CaaRecord, MxRecord, NaptrRecord, RecordWithTtl, ResolveOptions, SoaRecord, SrvRecord } from 'node:dns';
 import { isIP } from 'node:net';
-import { outOfRange, type IothError } from '../internal/errors';
+import { invalidArgType, invalidArgValue, outOfRange } from '../internal/errors';
 import { DEFAULT_TIMEOUT, DEFAULT_TRIES, DnsEngine } from './engine';
-import { argType, argValue, checkFunction, checkString, dnsError, toDnsError } from './errors';
+import { dnsError, toDnsError } from './errors';
 import { QueryType } from './query';
 import { formatServers, parseServers } from './servers';
+import { validateFunction, validateString } from '../internal/validators';
 
 export interface ResolverOptions {
   /** Milliseconds per attempt; -1 (or 0): the default. */
@@ -44,12 +43,12 @@ export const RRTYPES: Readonly<Record<string, QueryMethod>> = Object.freeze({
 });
 
 export function methodFor(rrtype: string): QueryMethod {
-  if (!Object.hasOwn(RRTYPES, rrtype)) throw argValue('rrtype', rrtype);
+  if (!Object.hasOwn(RRTYPES, rrtype)) throw invalidArgValue('rrtype', rrtype, 'is invalid');
   return RRTYPES[rrtype];
 }
 
 function int32(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number') throw argType(name, 'of type number', value);
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
   const error = !Number.isInteger(value) ? 'an integer' : value < min || value > 2 ** 31 - 1 ? `>= ${min} && <= ${2 ** 31 - 1}` : null;
   if (error) {
     throw outOfRange(name, error, value);
@@ -96,7 +95,7 @@ export class ResolverBase {
 
   /** Runs a query method after Node's checks; the promise carries the node:dns error. */
   protected run(method: QueryMethod, name: unknown, options: unknown): Promise<unknown> {
-    const hostname = checkString('name', name);
+    const hostname = validateString(name, 'name');
     const [syscall, type] = QUERIES[method];
     if (method === 'reverse') checkReverse(hostname);
     const ttl = Boolean(options && (options as ResolveOptions).ttl);
@@ -113,8 +112,8 @@ export class Resolver extends ResolverBase {
   // (name, callback) or (name, options, callback), as node:dns reads them.
   #call(method: QueryMethod, args: unknown[]): void {
     const [name, options, callback] = args.length > 2 ? args : [args[0], undefined, args[1]];
-    const hostname = checkString('name', name);
-    const cb = checkFunction<Callback<unknown>>('callback', callback);
+    const hostname = validateString(name, 'name');
+    const cb = validateFunction<Callback<unknown>>(callback, 'callback');
     // Callbacks run from nextTick, outside the promise: an exception in one is uncaught, as in Node.
     this.run(method, hostname, options).then(
       (result) => process.nextTick(cb, null, result),
@@ -126,7 +125,7 @@ export class Resolver extends ResolverBase {
   resolve(hostname: string, rrtype: string, callback: Callback<unknown>): void;
   resolve(hostname: string, rrtype: unknown, callback?: unknown): void {
     if (typeof rrtype === 'function') return this.#call('resolve4', [hostname, rrtype]);
-    if (typeof rrtype !== 'string') throw argType('rrtype', 'of type string', rrtype);
+    if (typeof rrtype !== 'string') throw invalidArgType('rrtype', 'of type string', rrtype);
     this.#call(methodFor(rrtype), [hostname, callback]);
   }
 

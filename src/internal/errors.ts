@@ -30,21 +30,48 @@ export function describe(value: unknown): string {
   return `Received type ${typeof value} (${shown})`;
 }
 
-function make<E extends Error>(Ctor: new (m: string) => E, code: string, message: string): IothError {
-  const error = new Ctor(message) as unknown as IothError;
+/**
+ * Every ERR_IOTH_* code iothts throws, and what it means: the one list (docs/api/errors.md shows it,
+ * and a test holds the two together). Node's own codes (ERR_INVALID_ARG_TYPE, ...) and errno names
+ * (EINVAL, ...) are used where Node would use them.
+ */
+export const codes = {
+  ERR_IOTH_ADDON: 'the native addon cannot load: libioth is missing (the message names the packages), or no addon fits this machine',
+  ERR_IOTH_CONFIG: 'a configuration string (stack.config(), IOTH_CONFIG) has an item that is not valid; nothing was applied',
+  ERR_IOTH_DHCP_REFUSED: 'the DHCP server refused (DHCPNAK) the address it had offered, twice',
+  ERR_IOTH_DUPLICATE_ADDRESS: 'IPv6 duplicate address detection found another node using the address',
+  ERR_IOTH_OVERRIDE: 'override() (or the hook) cannot take over the process: host sockets already open, another override, or no access to Node\'s socket handles',
+  ERR_IOTH_STACK_CLOSED: 'the stack was closed (by close(), or by the thread that owns it): create a new Stack',
+} as const;
+
+export type IothErrorCode = keyof typeof codes;
+
+type ErrorClass = new (message: string) => Error;
+
+/** The one way iothts makes an error with a code (of Node's, an errno name, or ERR_IOTH_*). */
+export function codedError(code: string, message: string, Class: ErrorClass = Error,
+  fields: Record<string, unknown> = {}): IothError {
+  const error = new Class(message) as IothError;
   error.code = code;
-  return error;
+  return Object.assign(error, fields);
 }
 
+/** An error of iothts's own (codes above). */
+export function iothError(code: IothErrorCode, message: string, fields?: Record<string, unknown>): IothError {
+  return codedError(code, message, Error, fields);
+}
+
+// Node says "property" rather than "argument" for a dotted name such as options.family.
+const kind = (name: string) => (name.includes('.') ? 'property' : 'argument');
+
 export function invalidArgType(name: string, expected: string, value: unknown): IothError {
-  return make(TypeError, 'ERR_INVALID_ARG_TYPE',
-    `The "${name}" argument must be ${expected}. ${describe(value)}`);
+  return codedError('ERR_INVALID_ARG_TYPE', `The "${name}" ${kind(name)} must be ${expected}. ${describe(value)}`, TypeError);
 }
 
 export function invalidArgValue(name: string, value: unknown, reason: string): IothError {
   let shown = inspect(value);
   if (shown.length > 128) shown = `${shown.slice(0, 128)}...`;  // as Node cuts it (20 to 26)
-  return make(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument '${name}' ${reason}. Received ${shown}`);
+  return codedError('ERR_INVALID_ARG_VALUE', `The ${kind(name)} '${name}' ${reason}. Received ${shown}`, TypeError);
 }
 
 // 5_000_000_000: Node's ERR_OUT_OF_RANGE groups the characters of integers beyond 2 ** 32 by three
@@ -65,13 +92,27 @@ export function receivedInRange(value: unknown): string {
 }
 
 export function outOfRange(name: string, range: string, value: unknown): IothError {
-  return make(RangeError, 'ERR_OUT_OF_RANGE',
-    `The value of "${name}" is out of range. It must be ${range}. Received ${receivedInRange(value)}`);
+  return codedError('ERR_OUT_OF_RANGE',
+    `The value of "${name}" is out of range. It must be ${range}. Received ${receivedInRange(value)}`, RangeError);
+}
+
+export function missingArgs(...names: string[]): IothError {
+  const quoted = names.map((n) => `"${n}"`);
+  const list = quoted.length > 2 ? `${quoted.slice(0, -1).join(', ')}, and ${quoted.at(-1)}` : quoted.join(' and ');
+  return codedError('ERR_MISSING_ARGS', `The ${list} arguments must be specified`, TypeError);
+}
+
+export function invalidIpAddress(value: string): IothError {
+  return codedError('ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${value}`, TypeError);
+}
+
+/** ERR_SOCKET_BAD_PORT, with "Received ..." as Node's argument errors say it. */
+export function socketBadPort(name: string, value: unknown): IothError {
+  return codedError('ERR_SOCKET_BAD_PORT', `${name} should be >= 0 and < 65536. ${describe(value)}.`, RangeError);
 }
 
 export function stackClosed(what: string): IothError {
-  return make(Error, 'ERR_IOTH_STACK_CLOSED',
-    `Cannot ${what}: the stack is closed (create a new Stack)`);
+  return iothError('ERR_IOTH_STACK_CLOSED', `Cannot ${what}: the stack is closed (create a new Stack)`);
 }
 
 const kDescription = Symbol('iothts.description');

@@ -1,11 +1,12 @@
 // stack.net: the node:net surface with every TCP socket on one stack. The classes are real
 // net.Server / net.Socket subclasses, so anything written for Node's (http, tls, ws...) takes them.
 import * as net from 'node:net';
-import { checkPort, nodeError, normalizeNetArgs, NetOptions } from './args';
+import { normalizeNetArgs, NetOptions } from './args';
 import { adoptSocketHandles, boundSocket } from './bind';
-import { invalidArgType, stackClosed } from '../internal/errors';
+import { codedError, invalidArgType, stackClosed } from '../internal/errors';
 import type { LookupFunction } from 'node:net';
 import type { Stack } from '../stack/stack';
+import { validatePort } from '../internal/validators';
 
 export interface StackNet {
   Socket: typeof net.Socket;
@@ -55,9 +56,9 @@ export function createStackNet(stack: Stack, lookup: () => LookupFunction): Stac
     }
     if (stack.closed) throw stackClosed('listen');
     if (server.listening || listening.has(server)) {
-      throw nodeError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
+      throw codedError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
     }
-    const port = options.port === undefined || options.port === null ? 0 : checkPort(options.port, 'options.port');
+    const port = options.port === undefined || options.port === null ? 0 : validatePort(options.port, 'options.port');
     if (options.host && typeof options.host !== 'string') throw invalidArgType('hostname', 'of type string', options.host); // as Node's look-up
     const backlog = Number(options.backlog) || Number(args.length > 1 && args[1]) || Number(args.length > 2 && args[2]) || undefined;
     if (cb) server.once('listening', cb);

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
-import { IothError, withContext } from '../internal/errors';
+import { codedError, IothError, withContext } from '../internal/errors';
 import { native } from '../internal/native';
 import { describePluginDirs, installedPlugins } from './plugins';
 
@@ -62,10 +62,6 @@ export function expectedInterfaces(vnls: readonly string[]): string[] {
 
 /** The error for vdestack interfaces that were not made (no usable /dev/net/tun, most often). */
 export function missingInterfaceError(missing: readonly string[], vnls: readonly string[]): IothError {
-  const error = new Error(
-    `vdestack created no interface ${missing.join(', ')} for VNL ${vnls.join(' ')}: ` +
-    `it needs /dev/net/tun${fs.existsSync('/dev/net/tun') ? ' to be usable inside a user namespace (openable by this user; `iothts doctor` tells)' : ', which is missing (modprobe tun)'}`,
-  ) as IothError;
-  error.code = 'ENODEV';
-  return error;
+  return codedError('ENODEV', `vdestack created no interface ${missing.join(', ')} for VNL ${vnls.join(' ')}: ` +
+    `it needs /dev/net/tun${fs.existsSync('/dev/net/tun') ? ' to be usable inside a user namespace (openable by this user; `iothts doctor` tells)' : ', which is missing (modprobe tun)'}`);
 }

@@ -5,7 +5,8 @@
 // through NETLINK_SOCK_DIAG inside the stack (the addon's tcpSummary), per TCP state, how many
 // sockets still have bytes, or their FIN, not acknowledged by the peer.
 import { sleepSync } from '../internal/time';
-import { invalidArgType, outOfRange } from '../internal/errors';
+import { outOfRange } from '../internal/errors';
+import { validateInteger } from '../internal/validators';
 import type { NativeStack, NativeTcpSummary } from '../internal/native';
 
 /**
@@ -31,11 +32,7 @@ const CLOSING = 11;
 
 /** A linger bound: an integer number of ms from 0 (do not wait) to MAX_LINGER_MS. */
 export function checkLinger(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number (milliseconds)', value);
-  if (!Number.isInteger(value) || value < 0 || value > MAX_LINGER_MS) {
-    throw outOfRange(name, `an integer from 0 to ${MAX_LINGER_MS} (milliseconds)`, value);
-  }
-  return value;
+  return validateInteger(value, name, 0, MAX_LINGER_MS, { expected: 'of type number (milliseconds)', unit: 'milliseconds' });
 }
 
 /** The default bound: IOTHTS_LINGER (ms) when set, otherwise DEFAULT_LINGER_MS. */

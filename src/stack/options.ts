@@ -4,6 +4,7 @@
 import { invalidArgType, invalidArgValue, outOfRange } from '../internal/errors';
 import { checkLinger, defaultLinger } from './linger';
 import type { StackOptions, StackShare } from './types';
+import { validateText } from '../internal/validators';
 
 /** At most this many VNLs (interfaces) per stack. */
 export const MAX_VNLS = 64;
@@ -23,12 +24,12 @@ export function checkText(name: string, value: unknown, what: string): string {
 
 function vnlList(value: unknown): string[] {
   if (value === undefined || value === null) return [];
-  if (typeof value === 'string') return [checkText('vnl', value, 'VNL such as "vxvde://234.0.0.1"')];
+  if (typeof value === 'string') return [validateText(value, 'vnl', 'VNL such as "vxvde://234.0.0.1"')];
   if (!Array.isArray(value)) {
     throw invalidArgType('vnl', 'a VNL string, an array of VNL strings, or null', value);
   }
   if (value.length > MAX_VNLS) throw outOfRange('vnl.length', `at most ${MAX_VNLS}`, value.length);
-  return value.map((v, i) => checkText(`vnl[${i}]`, v, 'VNL such as "vxvde://234.0.0.1"'));
+  return value.map((v, i) => validateText(v, `vnl[${i}]`, 'VNL such as "vxvde://234.0.0.1"'));
 }
 
 /** The constructor's two forms: (plugin = "vdestack", vnl?) and ({ plugin, pluginOptions, vnl, linger } | { share }). */
@@ -63,7 +64,7 @@ export function parseStackOptions(plugin: unknown, vnl: unknown): ParsedOptions 
     };
   }
   const linger = options.linger === undefined ? defaultLinger() : checkLinger('options.linger', options.linger);
-  let name = checkText('plugin', options.plugin ?? 'vdestack', 'libioth plugin name');
+  let name = validateText(options.plugin ?? 'vdestack', 'plugin', 'libioth plugin name');
   let pluginOptions = options.pluginOptions;
   const comma = name.indexOf(',');
   if (comma >= 0) {
@@ -78,7 +79,7 @@ export function parseStackOptions(plugin: unknown, vnl: unknown): ParsedOptions 
     throw invalidArgValue('plugin', name, 'must be a plugin name such as "vdestack" or "kernel"');
   }
   if (pluginOptions !== undefined && pluginOptions !== '') {
-    checkText('pluginOptions', pluginOptions, 'option string');
+    validateText(pluginOptions, 'pluginOptions', 'option string');
   }
   return { plugin: name, pluginOptions: pluginOptions ?? '', vnls: vnlList(options.vnl), linger };
 }

@@ -10,7 +10,7 @@ import type * as https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { parseIp, parseMac, parsePrefixLen, formatMac } from '../internal/address';
-import { invalidArgType, invalidArgValue, IothError, outOfRange, stackClosed, withContext } from '../internal/errors';
+import { codedError, invalidArgType, invalidArgValue, outOfRange, stackClosed, withContext } from '../internal/errors';
 import { NativeStack, native } from '../internal/native';
 import { createHttpAgent, createHttpsAgent } from '../sockets/agents';
 import { createStackDgram, StackDgram } from '../sockets/dgram';
@@ -21,15 +21,12 @@ import { creationError, expectedInterfaces, missingInterfaceError } from './diag
 import { OpenStack, track, untrack } from './lifecycle';
 import { checkLinger, waitUntilSent } from './linger';
 import { toAddresses, toLinks, toNetworkInterfaces, toRoutes } from './listings';
-import { checkText, parseStackOptions } from './options';
+import { parseStackOptions } from './options';
 import { parseRoute, routeSpec } from './route-args';
-import type {
-  AddressInfo, CloseOptions, InterfaceRef, IpAddrAddOptions, LinkInfo, RouteInfo, RouteSpec, SocketFamily,
-  SocketKind, StackOptions, StackShare,
-} from './types';
+import type { AddressInfo, CloseOptions, InterfaceRef, IpAddrAddOptions, LinkInfo, RouteInfo, RouteSpec, SocketFamily, SocketKind, StackOptions, StackShare } from './types';
+import { validateIfname, validateInteger, validateText } from '../internal/validators';
 
 const MAX_IFINDEX = 0x7fffffff;
-const IFNAMSIZ = 16;
 
 export class Stack implements Disposable {
   #net?: StackNet;
@@ -273,7 +270,7 @@ export class Stack implements Disposable {
 
   // `argument` is the caller's name for it, so that an error names the argument given.
   #nameToIndex(argument: string, name: string): number {
-    checkIfname(argument, name);
+    validateIfname(name, argument);
     return this.#native_('look up an interface', `no interface "${name}"`, { ifname: name }, (n) => n.ifNameToIndex(name));
   }
 
@@ -318,8 +315,7 @@ export class Stack implements Disposable {
   /** Sets the MTU (68 to 65535; what the link accepts is up to the plugin). */
   linkSetMtu(ifindex: InterfaceRef, mtu: number): void {
     const i = this.resolveInterface(ifindex);
-    if (typeof mtu !== 'number') throw invalidArgType('mtu', 'of type number', mtu);
-    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw outOfRange('mtu', 'an integer from 68 to 65535', mtu);
+    validateInteger(mtu, 'mtu', 68, 65535);
     this.#native_('set an MTU', `setting MTU ${mtu} on interface ${i}`, { ifindex: i, mtu }, (n) => n.linkSetMtu(i, mtu));
   }
 
@@ -412,9 +408,9 @@ export class Stack implements Disposable {
     if (!Number.isInteger(ifindex) || ifindex < -1 || ifindex > MAX_IFINDEX) {
       throw outOfRange('ifindex', `-1, 0 (any) or an index up to ${MAX_IFINDEX}`, ifindex);
     }
-    checkText('type', type, 'link type such as "dummy"');
-    if (data !== undefined && data !== null) checkText('data', data, 'string');
-    if (ifname !== undefined) checkIfname('ifname', ifname);
+    validateText(type, 'type', 'link type such as "dummy"');
+    if (data !== undefined && data !== null) validateText(data, 'data', 'string');
+    if (ifname !== undefined) validateIfname(ifname, 'ifname');
     const before = new Set(this.links().map((l) => l.index));
     this.#native_('add a link', `adding a ${type} link${ifname ? ` "${ifname}"` : ''}`, { type, ifname },
       (n) => n.ipLinkAdd(ifname ?? null, Math.max(ifindex, 0), type, data ?? null));
@@ -426,7 +422,7 @@ export class Stack implements Disposable {
   /** Deletes an interface, by index or by name. */
   ipLinkDel(ifindex: InterfaceRef): void {
     if (typeof ifindex === 'string') {
-      checkIfname('ifindex', ifindex);
+      validateIfname(ifindex, 'ifindex');
       this.#native_('delete a link', `deleting link "${ifindex}"`, { ifname: ifindex }, (n) => n.ipLinkDel(ifindex, 0));
     } else {
       const i = this.#index('ifindex', ifindex);
@@ -478,20 +474,13 @@ export class Stack implements Disposable {
   }
 
   #index(name: string, value: unknown): number {
-    if (typeof value !== 'number') throw invalidArgType(name, 'of type number or string (an interface index or name)', value);
-    if (!Number.isInteger(value) || value < 1 || value > MAX_IFINDEX) {
-      throw outOfRange(name, `an integer from 1 to ${MAX_IFINDEX}`, value);
-    }
-    return value;
+    return validateInteger(value, name, 1, MAX_IFINDEX, { expected: 'of type number or string (an interface index or name)' });
   }
 
   #link(index: number): LinkInfo {
     const link = this.links().find((l) => l.index === index);
     if (link) return link;
-    const error = new Error(`No interface with index ${index} on the ${this.plugin} stack`) as IothError;
-    error.code = 'ENXIO';
-    error.ifindex = index;
-    throw error;
+    throw codedError('ENXIO', `No interface with index ${index} on the ${this.plugin} stack`, Error, { ifindex: index });
   }
 
   /**
@@ -513,13 +502,4 @@ export class Stack implements Disposable {
       throw e;
     }
   }
-}
-
-/** An interface name as the kernel takes it: a non-empty string of fewer than IFNAMSIZ bytes. */
-function checkIfname(name: string, value: unknown): string {
-  checkText(name, value, 'interface name');
-  if (Buffer.byteLength(value as string) >= IFNAMSIZ) {
-    throw invalidArgValue(name, value, `must be at most ${IFNAMSIZ - 1} bytes (IFNAMSIZ)`);
-  }
-  return value as string;
 }
