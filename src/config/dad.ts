@@ -6,7 +6,7 @@
 import { parseIp } from '../internal/address';
 
 import { codedError, type IothError } from '../internal/errors';
-import type { Stack } from '../stack/stack';
+import type { ConfigTarget } from './target';
 import type { LinkInfo } from '../stack/types';
 
 /** A pause in the plan: the sync driver sleeps, the async one waits with a timer. */
@@ -63,7 +63,7 @@ function addressError(code: string, a: NewAddress, iface: string, ifindex: numbe
  * node has one of them, ENETDOWN when the link cannot run DAD (down, or no carrier), ETIMEDOUT
  * past dadBound().
  */
-export function* untilUsable(stack: Stack, ifindex: number, iface: string, wanted: NewAddress[]): Generator<Pause, void, unknown> {
+export function* untilUsable(stack: ConfigTarget, ifindex: number, iface: string, wanted: NewAddress[]): Generator<Pause, void, unknown> {
   if (wanted.length === 0) return;
   const start = Date.now();
   const same = (a: string, b: string) => parseIp('address', a).text === parseIp('address', b).text;

@@ -7,7 +7,7 @@ import type { LookupFunction } from 'node:net';
 
 import { boundSocket } from './bind';
 import { codedError, invalidArgType, stackClosed } from '../internal/errors';
-import type { Stack } from '../stack/stack';
+import type { SocketSource } from './source';
 import { validatePort } from '../internal/validators';
 
 export interface StackDgram {
@@ -15,7 +15,7 @@ export interface StackDgram {
   createSocket(type: dgram.SocketType | dgram.SocketOptions, listener?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void): dgram.Socket;
 }
 
-export function createStackDgram(stack: Stack, lookup: () => LookupFunction): StackDgram {
+export function createStackDgram(stack: SocketSource, lookup: () => LookupFunction): StackDgram {
   class Socket extends dgram.Socket {
     readonly #udp6: boolean;
     readonly #reuseAddr: boolean;

@@ -5,7 +5,7 @@ import { normalizeNetArgs, NetOptions } from './args';
 import { adoptSocketHandles, boundSocket } from './bind';
 import { codedError, invalidArgType, stackClosed } from '../internal/errors';
 import type { LookupFunction } from 'node:net';
-import type { Stack } from '../stack/stack';
+import type { SocketSource } from './source';
 import { validatePort } from '../internal/validators';
 
 export interface StackNet {
@@ -29,7 +29,7 @@ export interface StackNet {
   BlockList: typeof net.BlockList;
 }
 
-export function createStackNet(stack: Stack, lookup: () => LookupFunction): StackNet {
+export function createStackNet(stack: SocketSource, lookup: () => LookupFunction): StackNet {
   class Socket extends net.Socket {
     // Host names go through the stack's resolver. Happy eyeballs is off: Node would open its
     // extra attempts on handles of its own; the resolver's answer order picks the family instead.

@@ -4,11 +4,12 @@
 import { releaseAll } from '../config';
 import { onExitBeforeDelete, type NativeStack } from '../internal/native';
 import { waitUntilSent } from './linger';
-import type { Stack } from './stack';
+import type { ConfigTarget } from '../config/target';
 
 /** What the exit needs of an open stack (the Stack keeps it alive; the registry only refers to it). */
 export interface OpenStack {
-  readonly stack: Stack;
+  /** The stack itself, for its DHCP leases. */
+  readonly stack: ConfigTarget;
   /** Its native stack while open, null once closed. */
   native(): NativeStack | null;
   readonly owned: boolean;
