@@ -12,12 +12,14 @@ import { PromiseResolver } from './promises';
 import { Resolver as CallbackResolver, ResolverOptions, resolverOptions } from './resolver';
 import { parseServers } from './servers';
 import type { DnsTransport } from './transport';
+import type { StackDns } from './stack-dns';
 import { validateOneOf } from '../internal/validators';
 
 export type { DnsTransport } from './transport';
 export type { HostEntry, HostsTable } from './hosts';
 export type { LookupAddress, ResultOrder } from './lookup';
 export type { ResolverOptions } from './resolver';
+export type { StackDns, StackDnsPromises } from './stack-dns';
 
 export interface CreateDnsOptions {
   /** DNS servers of the stack: "ip", "ip:port", "[ipv6]:port" (none: every query fails at once). */
@@ -77,7 +79,7 @@ function engineConfig(options: CreateDnsOptions): EngineConfig {
  * `getServers`/`setServers`, `Resolver`, `promises`, the constants, plus `hosts` (the hosts table).
  * `setServers` also steers `lookup` (there is no resolv.conf of the stack for it to read instead).
  */
-export function createDns(transport: DnsTransport, options: CreateDnsOptions = {}) {
+export function createDns(transport: DnsTransport, options: CreateDnsOptions = {}): StackDns {
   if (typeof transport?.udpSocket !== 'function' || typeof transport?.tcpConnect !== 'function') {
     throw invalidArgType('transport', 'a DnsTransport with udpSocket() and tcpConnect()', transport);
   }
@@ -172,5 +174,3 @@ export function createDns(transport: DnsTransport, options: CreateDnsOptions = {
     },
   };
 }
-
-export type StackDns = ReturnType<typeof createDns>;

@@ -106,7 +106,8 @@ export class ResolverBase {
   }
 }
 
-type Callback<T> = (err: NodeJS.ErrnoException | null, result: T) => void;
+/** The callback of a query: an error with node:dns's code, or the result. */
+export type Callback<T> = (err: NodeJS.ErrnoException | null, result: T) => void;
 
 export class Resolver extends ResolverBase {
   // (name, callback) or (name, options, callback), as node:dns reads them.

@@ -4,6 +4,10 @@
 import { getSystemErrorMap, getSystemErrorName, inspect, types } from 'node:util';
 import { nodeReceived } from './node-reference';
 
+/**
+ * The errors iothts throws: `code` always; `errno` and `syscall` for failed system calls; fields
+ * such as `address`, `ifindex`.
+ */
 export interface IothError extends Error {
   code: string;
   errno?: number;

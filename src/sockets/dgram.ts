@@ -10,6 +10,7 @@ import { codedError, invalidArgType, stackClosed } from '../internal/errors';
 import type { SocketSource } from './source';
 import { validatePort } from '../internal/validators';
 
+/** `stack.dgram`: node:dgram with every UDP socket on the stack. */
 export interface StackDgram {
   Socket: typeof dgram.Socket;
   createSocket(type: dgram.SocketType | dgram.SocketOptions, listener?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void): dgram.Socket;

@@ -8,12 +8,34 @@ import type { LookupFunction } from 'node:net';
 import type { SocketSource } from './source';
 import { validatePort } from '../internal/validators';
 
+/**
+ * `stack.net`: node:net with every TCP socket on the stack. Node's own signatures, written out so
+ * that they say what the stack changes (and carry no comments of Node's that point elsewhere).
+ */
 export interface StackNet {
+  /** A net.Socket subclass whose connect() opens a socket of the stack; names go through stack.dns. */
   Socket: typeof net.Socket;
+  /** A net.Server subclass whose listen() binds a socket of the stack. */
   Server: typeof net.Server;
-  createServer: typeof net.createServer;
-  connect: typeof net.connect;
-  createConnection: typeof net.createConnection;
+  /**
+   * net.createServer() on the stack: `listen(port, host)` binds a stack socket (no host: `::`
+   * dual-stack, or `0.0.0.0` where the stack has no IPv6); UNIX paths, `{ fd }` and handles go to
+   * Node unchanged and stay on the host.
+   */
+  createServer(connectionListener?: (socket: net.Socket) => void): net.Server;
+  createServer(options?: net.ServerOpts, connectionListener?: (socket: net.Socket) => void): net.Server;
+  /**
+   * net.connect() on the stack: a TCP connection from a stack socket, host names resolved by
+   * stack.dns (happy eyeballs is off: the resolver's order picks the family). A `path` is an IPC
+   * connection on the host, as in Node.
+   */
+  connect(options: net.NetConnectOpts, connectionListener?: () => void): net.Socket;
+  connect(port: number, host?: string, connectionListener?: () => void): net.Socket;
+  connect(path: string, connectionListener?: () => void): net.Socket;
+  /** The same as connect(), as in Node. */
+  createConnection(options: net.NetConnectOpts, connectionListener?: () => void): net.Socket;
+  createConnection(port: number, host?: string, connectionListener?: () => void): net.Socket;
+  createConnection(path: string, connectionListener?: () => void): net.Socket;
   /**
    * server.listen(...args) on this stack, for servers made elsewhere: http, https, http2, tls,
    * express. `stack.net.listen(http.createServer(app), 8080, '10.0.0.1')`.
@@ -122,9 +144,9 @@ export function createStackNet(stack: SocketSource, lookup: () => LookupFunction
   return {
     Socket: Socket as typeof net.Socket,
     Server: Server as typeof net.Server,
-    createServer: createServer as typeof net.createServer,
-    connect: connect as typeof net.connect,
-    createConnection: connect as typeof net.createConnection,
+    createServer: createServer as StackNet['createServer'],
+    connect: connect as StackNet['connect'],
+    createConnection: connect as StackNet['createConnection'],
     listen: ((server: net.Server, ...args: unknown[]) => {
       if (!(server instanceof net.Server)) throw invalidArgType('server', 'an instance of net.Server', server);
       return listen(server, args);

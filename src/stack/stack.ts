@@ -28,6 +28,17 @@ import { validateIfname, validateInteger, validateText } from '../internal/valid
 
 const MAX_IFINDEX = 0x7fffffff;
 
+/**
+ * A TCP/IP stack of its own (libioth's `ioth_newstack`): interfaces, addresses, routes and sockets,
+ * on zero or more VDE networks (one interface per VNL), several per process. Methods are
+ * synchronous netlink calls; `net`, `dgram` and `dns` carry Node's networking API bound to it.
+ *
+ * ```ts
+ * const stack = new Stack('vdestack', 'vxvde://234.0.0.1');
+ * stack.config('eth,ip=10.0.0.1/24');
+ * stack.net.createServer((s) => s.pipe(s)).listen(7, '10.0.0.1');
+ * ```
+ */
 export class Stack implements Disposable {
   #net?: StackNet;
   #dgram?: StackDgram;

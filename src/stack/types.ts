@@ -4,6 +4,7 @@ import type { NativeIpv6Settings } from '../internal/native';
 /** An interface: its index (as libioth takes it) or its name ("vde0"). */
 export type InterfaceRef = number | string;
 
+/** The options form of `new Stack(...)`. */
 export interface StackOptions {
   /** libioth plugin: "vdestack" (default), "kernel", or any installed one. */
   plugin?: string;
@@ -20,6 +21,7 @@ export interface StackOptions {
   linger?: number;
 }
 
+/** What `stack.close()` takes. */
 export interface CloseOptions {
   /** This close()'s bound on waiting for ended connections to deliver their data (ms; 0: none). */
   linger?: number;
@@ -33,6 +35,7 @@ export interface StackShare {
   vnls: string[];
 }
 
+/** One interface, as `stack.links()` lists it. */
 export interface LinkInfo {
   index: number;
   name: string;
@@ -52,6 +55,7 @@ export interface LinkInfo {
   ipv6: NativeIpv6Settings | null;
 }
 
+/** One address, as `stack.addresses()` lists it (`ip addr`). */
 export interface AddressInfo {
   family: 'IPv4' | 'IPv6';
   address: string;
@@ -71,6 +75,7 @@ export interface AddressInfo {
   flags: number;
 }
 
+/** What `stack.ipAddrAdd()` takes after the interface. */
 export interface IpAddrAddOptions {
   /**
    * Skip IPv6 duplicate address detection (IFA_F_NODAD, iproute2's `nodad`): the address is usable
@@ -79,6 +84,7 @@ export interface IpAddrAddOptions {
   nodad?: boolean;
 }
 
+/** One route of the main table, as `stack.routes()` lists it. */
 export interface RouteInfo {
   family: 'IPv4' | 'IPv6';
   /** The destination network ("0.0.0.0" / "::" for a default route). */
@@ -95,7 +101,9 @@ export interface RouteInfo {
   protocol: string;
 }
 
+/** The family of `stack.socketFd()`. */
 export type SocketFamily = 4 | 6 | 'IPv4' | 'IPv6';
+/** The type of `stack.socketFd()`: `tcp`/`stream`, `udp`/`dgram`, or `raw`. */
 export type SocketKind = 'tcp' | 'udp' | 'stream' | 'dgram' | 'raw';
 
 /**
