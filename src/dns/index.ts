@@ -9,7 +9,7 @@ import { DnsEngine, EngineConfig } from './engine';
 import { HostsTable } from './hosts';
 import { makeLookup, makeLookupService, makePromiseLookup, makePromiseLookupService, ORDERS, ResultOrder } from './lookup';
 import { PromiseResolver } from './promises';
-import { Resolver as CallbackResolver, ResolverOptions, resolverOptions } from './resolver';
+import { Resolver as CallbackResolver, QUERY_METHODS, QueryMethod, ResolverOptions, resolverOptions } from './resolver';
 import { parseServers } from './servers';
 import type { DnsTransport } from './transport';
 import type { StackDns } from './stack-dns';
@@ -74,6 +74,13 @@ function engineConfig(options: CreateDnsOptions): EngineConfig {
   };
 }
 
+/** resolve() and every query method of a resolver, bound to it: node:dns's module functions. */
+function queryFunctions<R extends CallbackResolver | PromiseResolver>(resolver: R): Pick<R, QueryMethod | 'resolve'> {
+  const names = ['resolve', ...QUERY_METHODS] as const;
+  const resolverMethods = resolver as unknown as Record<string, (...args: unknown[]) => unknown>;
+  return Object.fromEntries(names.map((name) => [name, resolverMethods[name].bind(resolver)])) as Pick<R, QueryMethod | 'resolve'>;
+}
+
 /**
  * A node:dns look-alike on a stack: `lookup`, `lookupService`, `resolve*`, `reverse`,
  * `getServers`/`setServers`, `Resolver`, `promises`, the constants, plus `hosts` (the hosts table).
@@ -128,20 +135,7 @@ export function createDns(transport: DnsTransport, options: CreateDnsOptions = {
       defaults.search = searchList(list);
       engine.search = defaults.search;
     },
-    resolve: cb.resolve.bind(cb) as CallbackResolver['resolve'],
-    resolve4: cb.resolve4.bind(cb) as CallbackResolver['resolve4'],
-    resolve6: cb.resolve6.bind(cb) as CallbackResolver['resolve6'],
-    resolveAny: cb.resolveAny.bind(cb) as CallbackResolver['resolveAny'],
-    resolveCaa: cb.resolveCaa.bind(cb) as CallbackResolver['resolveCaa'],
-    resolveCname: cb.resolveCname.bind(cb) as CallbackResolver['resolveCname'],
-    resolveMx: cb.resolveMx.bind(cb) as CallbackResolver['resolveMx'],
-    resolveNaptr: cb.resolveNaptr.bind(cb) as CallbackResolver['resolveNaptr'],
-    resolveNs: cb.resolveNs.bind(cb) as CallbackResolver['resolveNs'],
-    resolvePtr: cb.resolvePtr.bind(cb) as CallbackResolver['resolvePtr'],
-    resolveSoa: cb.resolveSoa.bind(cb) as CallbackResolver['resolveSoa'],
-    resolveSrv: cb.resolveSrv.bind(cb) as CallbackResolver['resolveSrv'],
-    resolveTxt: cb.resolveTxt.bind(cb) as CallbackResolver['resolveTxt'],
-    reverse: cb.reverse.bind(cb) as CallbackResolver['reverse'],
+    ...queryFunctions(cb),
     ADDRCONFIG: nodeDns.ADDRCONFIG,
     ALL: nodeDns.ALL,
     V4MAPPED: nodeDns.V4MAPPED,
@@ -156,20 +150,7 @@ export function createDns(transport: DnsTransport, options: CreateDnsOptions = {
       setDefaultResultOrder,
       getServers,
       setServers,
-      resolve: p.resolve.bind(p),
-      resolve4: p.resolve4.bind(p) as PromiseResolver['resolve4'],
-      resolve6: p.resolve6.bind(p) as PromiseResolver['resolve6'],
-      resolveAny: p.resolveAny.bind(p),
-      resolveCaa: p.resolveCaa.bind(p),
-      resolveCname: p.resolveCname.bind(p),
-      resolveMx: p.resolveMx.bind(p),
-      resolveNaptr: p.resolveNaptr.bind(p),
-      resolveNs: p.resolveNs.bind(p),
-      resolvePtr: p.resolvePtr.bind(p),
-      resolveSoa: p.resolveSoa.bind(p),
-      resolveSrv: p.resolveSrv.bind(p),
-      resolveTxt: p.resolveTxt.bind(p),
-      reverse: p.reverse.bind(p),
+      ...queryFunctions(p),
       ...ERROR_CODES,
     },
   };

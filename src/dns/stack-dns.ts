@@ -5,11 +5,10 @@ import type * as nodeDns from 'node:dns';
 import type { HostsTable } from './hosts';
 import type { makeLookup, makeLookupService, makePromiseLookup, makePromiseLookupService, ResultOrder } from './lookup';
 import type { PromiseResolver } from './promises';
-import type { Resolver, ResolverOptions } from './resolver';
+import type { QueryMethod as ResolverQuery, Resolver, ResolverOptions } from './resolver';
 
-/** The query methods, the same in both API styles. */
-type QueryMethod = 'resolve' | 'resolve4' | 'resolve6' | 'resolveAny' | 'resolveCaa' | 'resolveCname' | 'resolveMx'
-  | 'resolveNaptr' | 'resolveNs' | 'resolvePtr' | 'resolveSoa' | 'resolveSrv' | 'resolveTxt' | 'reverse';
+/** The query methods, the same in both API styles (resolver.ts's one table), and resolve(). */
+type QueryMethod = 'resolve' | ResolverQuery;
 
 /** The error codes node:dns exports (`NODATA: 'ENODATA'`, ...), in both API styles. */
 type ErrorCode = 'NODATA' | 'FORMERR' | 'SERVFAIL' | 'NOTFOUND' | 'NOTIMP' | 'REFUSED' | 'BADQUERY' | 'BADNAME'

@@ -15,6 +15,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { wrapSocketMethods } from '../sockets/bind';
 import type { Stack } from '../stack/stack';
 import { codedError } from '../internal/errors';
+import { QUERY_METHODS } from '../dns/resolver';
 
 // The module object itself (an `import * as` namespace would be a read-only copy of it).
 const dns = require('node:dns') as typeof import('node:dns');
@@ -41,9 +42,8 @@ function bindings(): { TCP: Binding; UDP: Binding } {
   }
 }
 
-const DNS_FUNCTIONS = ['lookup', 'lookupService', 'resolve', 'resolve4', 'resolve6', 'resolveAny', 'resolveCaa',
-  'resolveCname', 'resolveMx', 'resolveNaptr', 'resolveNs', 'resolvePtr', 'resolveSoa', 'resolveSrv', 'resolveTxt',
-  'reverse', 'getServers', 'setServers', 'Resolver'] as const;
+// node:dns's functions the stack's replace: the query methods come from the resolver's one table.
+const DNS_FUNCTIONS = ['lookup', 'lookupService', 'resolve', ...QUERY_METHODS, 'getServers', 'setServers', 'Resolver'];
 
 function replaceDns(stack: Stack): () => void {
   const targets: Array<[Record<string, unknown>, Record<string, unknown>]> = [
