@@ -1,6 +1,10 @@
-/* The C side of the addon: every call into libioth and nlinline goes through here.
+/* The C side of the addon: every call into libioth and nlinline goes through here (addon/c/).
  * ioth.h expands nlinline's inline netlink helpers, which are C only, so the C++ binding sees just
- * these prototypes. Each function returns -1 (or NULL) with errno set on failure, like libioth. */
+ * these prototypes. Each function returns -1 (or NULL) with errno set on failure, like libioth.
+ *   c/stack_lifecycle.c  iothts_newstack, iothts_delstack (the helper and its taps), plugin dir
+ *   c/netns_socket.c     iothts_socket and the setns fast path
+ *   c/netlink.c          the dumps, the TCP summary, the on-link route, the address with flags
+ *   c/ioth_wrappers.c    plain pass-throughs to libioth/nlinline */
 #ifndef IOTHTS_LIBIOTH_CALLS_H
 #define IOTHTS_LIBIOTH_CALLS_H
 
@@ -31,9 +35,10 @@ struct iothts_stack {
 int iothts_newstack(struct iothts_stack *out, const char *plugin, const char **vnlv);
 /* ioth_delstack, bounded: vdestack's shutdown closes the VDE connection under a helper that may be
  * blocked reading it (a hub's recv waits on epoll with no timeout, and the descriptor it waits on
- * may already be another file), then waits for that helper, which could be forever. After 2 s the
- * helper is killed and its taps closed; its end of the command pipe is then left open. */
-int iothts_delstack(struct iothts_stack *stack);
+ * may already be another file), then waits for that helper, which could be forever. After bound_ms
+ * (chosen by the TypeScript layer) the helper is killed and its taps closed; its end of the command
+ * pipe is then left open. */
+int iothts_delstack(struct iothts_stack *stack, unsigned int bound_ms);
 
 /* A socket of the stack as a plain kernel fd owned by the caller (close it with close(2)).
  * netns >= 0 (a stack's netns field, or a dup of it): the fast path, socket(2) called by this

@@ -61,6 +61,8 @@ git clone --quiet --no-hardlinks "$repo" "$run/src/iothts"
 git -C "$run/src/iothts" checkout --quiet --detach "$commit"
 mkdir -p "$run/src/verify-logs"
 cat -- /etc/resolv.conf > "$run/etc/resolv.conf.host"   # the host's, for apt and npm inside
+# IOTHTS_TEST_NODES (scripts/test.sh) passes through, when set: "" runs trixie's Node only.
+nodes=${IOTHTS_TEST_NODES+IOTHTS_TEST_NODES=$IOTHTS_TEST_NODES}
 # A host behind a TLS-inspecting proxy trusts CAs of its own (/usr/local/share/ca-certificates): the
 # root trusts them too (update-ca-certificates adds them when the setup installs ca-certificates),
 # and Node, whose built-in CA list lacks them, is pointed at the system's bundle for npm ci.
@@ -75,7 +77,7 @@ say "testing $(git -C "$repo" log -1 --format='%h %s' "$commit" | cut -c1-72) in
 # Inside: private mount and pid namespaces (the pid namespace ends every process of the run with
 # it, and /proc is its own), the root entered with pivot_root as a container runtime does.
 unshare --mount --pid --fork --propagation private -- /bin/bash -euc '
-  R=$1 cache=$2 extra_ca=$3
+  R=$1 cache=$2 extra_ca=$3 nodes=$4
   mount --bind "$R" "$R"                       # pivot_root needs the new root to be a mount point
   mount -t proc proc "$R/proc"
   mount --rbind /sys "$R/sys"
@@ -94,13 +96,15 @@ unshare --mount --pid --fork --propagation private -- /bin/bash -euc '
   # Download caches only: what is installed still comes fresh into this root.
   mount --bind "$cache/apt-archives" "$R/var/cache/apt/archives"
   mkdir -p "$R/root/.npm"; mount --bind "$cache/npm" "$R/root/.npm"
+  # The other Node lines the test command runs (scripts/node-version.sh), shared with this host.
+  mkdir -p /var/cache/iothts/node "$R/var/cache/iothts/node"; mount --bind /var/cache/iothts/node "$R/var/cache/iothts/node"
   cd "$R"
   mkdir .oldroot
   pivot_root . .oldroot
   umount -l /.oldroot
   rmdir /.oldroot
   exec chroot . /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    LANG=C.UTF-8 TERM=dumb $extra_ca /bin/bash -c "
+    LANG=C.UTF-8 TERM=dumb $extra_ca $nodes /bin/bash -c "
       cd /src/iothts
       logs=/src/verify-logs
       echo verify-debian13: bash scripts/demo.sh, log in $R/src/verify-logs/demo.log
@@ -115,7 +119,7 @@ unshare --mount --pid --fork --propagation private -- /bin/bash -euc '
       node --version > \$logs/node.version 2>&1 || true
       cat /etc/debian_version > \$logs/debian.version
     "
-' verify "$run" "$cache" "$extra_ca" || say "the run inside the root ended with status $?" >&2
+' verify "$run" "$cache" "$extra_ca" "$nodes" || say "the run inside the root ended with status $?" >&2
 
 logs=$run/src/verify-logs
 demo_status=$(cat "$logs/demo.status" 2>/dev/null || echo none)

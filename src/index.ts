@@ -1,10 +1,18 @@
 // iothts: Internet of Threads for Node.js.
 export { Stack } from './stack/stack';
-export type { AddressInfo, CloseOptions, InterfaceRef, IpAddrAddOptions, LinkInfo, RouteInfo, SocketFamily, SocketKind, StackOptions, StackShare } from './stack/stack';
+export type {
+  AddressInfo, CloseOptions, InterfaceRef, IpAddrAddOptions, LinkInfo, RouteInfo, RouteSpec, SocketFamily, SocketKind,
+  StackOptions, StackShare,
+} from './stack/types';
 export { installedPlugins } from './stack/plugins';
 export { override, overridingStack } from './override/override';
 export type { IothError } from './internal/errors';
 export type { StackNet } from './sockets/net';
 export type { StackDgram } from './sockets/dgram';
-export type { StackDns } from './dns';
-export type { ConfigResult, Dhcp4Lease, Dhcp6Lease, RouterAdvertisement } from './config';
+export type { HostEntry, HostsTable, LookupAddress, ResolverOptions, ResultOrder, StackDns, StackDnsPromises } from './dns';
+// The resolver classes stack.dns.Resolver and stack.dns.promises.Resolver construct.
+export type { Callback as ResolverCallback, Resolver as DnsResolver } from './dns/resolver';
+export type { PromiseResolver as DnsPromisesResolver } from './dns/promises';
+export type { ConfigResult, Dhcp4Lease, Dhcp6Lease, Method as ConfigMethod, RouterAdvertisement } from './config';
+export type { PrefixInfo } from './config/rd';
+export type { NativeIpv6Settings as LinkIpv6Settings } from './internal/native';

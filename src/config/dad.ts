@@ -4,9 +4,10 @@
 // added are usable, or fails saying why: a duplicate on the network, a link that is down (DAD
 // waits for it), or a wait past what the link's own DAD settings allow.
 import { parseIp } from '../internal/address';
-import { nodeError } from '../sockets/args';
-import type { IothError } from '../internal/errors';
-import type { LinkInfo, Stack } from '../stack/stack';
+
+import { codedError, type IothError } from '../internal/errors';
+import type { ConfigTarget } from './target';
+import type { LinkInfo } from '../stack/types';
 
 /** A pause in the plan: the sync driver sleeps, the async one waits with a timer. */
 export interface Pause {
@@ -51,7 +52,7 @@ function undo(a: NewAddress): string {
 }
 
 function addressError(code: string, a: NewAddress, iface: string, ifindex: number, message: string): IothError {
-  const error = nodeError(code, `${message} (configuration item '${a.item}')`);
+  const error = codedError(code, `${message} (configuration item '${a.item}')`);
   Object.assign(error, { address: a.address, prefixLen: a.prefixLen, ifindex, iface });
   return error;
 }
@@ -62,7 +63,7 @@ function addressError(code: string, a: NewAddress, iface: string, ifindex: numbe
  * node has one of them, ENETDOWN when the link cannot run DAD (down, or no carrier), ETIMEDOUT
  * past dadBound().
  */
-export function* untilUsable(stack: Stack, ifindex: number, iface: string, wanted: NewAddress[]): Generator<Pause, void, unknown> {
+export function* untilUsable(stack: ConfigTarget, ifindex: number, iface: string, wanted: NewAddress[]): Generator<Pause, void, unknown> {
   if (wanted.length === 0) return;
   const start = Date.now();
   const same = (a: string, b: string) => parseIp('address', a).text === parseIp('address', b).text;

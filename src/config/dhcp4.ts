@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { formatIp, parseIp } from '../internal/address';
 import { native } from '../internal/native';
-import type { Stack } from '../stack/stack';
+import type { ConfigTarget } from './target';
 import { Datagram, Exchange, preparedSocket, transact } from './exchange';
 import { decodeNames, encodeName } from './names';
-import { isDomainName } from './parse';
+import { isDomainName } from '../internal/validators';
 
 export const CLIENT_PORT = 68;
 export const SERVER_PORT = 67;
@@ -278,7 +278,7 @@ export function release(id: Dhcp4Identity, lease: Dhcp4Lease): void {
 }
 
 /** The client's socket: UDP port 68 on `iface` only, allowed to broadcast. */
-export function openClientSocket(stack: Stack, iface: string): number {
+export function openClientSocket(stack: ConfigTarget, iface: string): number {
   return preparedSocket(() => stack.socketFd(4, 'udp'), (fd) => {
     native.setSocketOption(fd, 'bindtodevice', iface);
     native.bindSocket(fd, 4, Buffer.alloc(4), CLIENT_PORT, true, false);

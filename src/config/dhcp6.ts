@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { formatIp, parseIp } from '../internal/address';
 import { native } from '../internal/native';
-import type { Stack } from '../stack/stack';
+import type { ConfigTarget } from './target';
 import { Datagram, Exchange, preparedSocket, transact } from './exchange';
 import { decodeNames, encodeName } from './names';
-import { isDomainName } from './parse';
+import { isDomainName } from '../internal/validators';
 
 export const CLIENT_PORT = 546;
 export const SERVER_PORT = 547;
@@ -264,7 +264,7 @@ export function release(id: Dhcp6Identity, lease: Dhcp6Lease): void {
 }
 
 /** The client's socket: UDP port 546 on `iface` only, multicasting there. */
-export function openClientSocket(stack: Stack, iface: string, ifindex: number): number {
+export function openClientSocket(stack: ConfigTarget, iface: string, ifindex: number): number {
   return preparedSocket(() => stack.socketFd(6, 'udp'), (fd) => {
     native.setSocketOption(fd, 'bindtodevice', iface);
     native.bindSocket(fd, 6, Buffer.alloc(16), CLIENT_PORT, true, true);

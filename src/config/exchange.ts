@@ -114,11 +114,6 @@ export function drain(fd: number): void {
   while (receive(fd, 0));
 }
 
-/** Blocks the thread for `ms` (the synchronous path's sleep). */
-export function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /** A socket from `open`, prepared by `setup`; closed again if setup fails. */
 export function preparedSocket(open: () => number, setup: (fd: number) => void): number {
   const fd = open();

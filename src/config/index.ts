@@ -4,14 +4,14 @@
 // does: nothing else runs before the network is ready), configAsync() waits with timers.
 import { closeSync } from 'node:fs';
 import { formatIp, formatMac, parseIp, parseMac } from '../internal/address';
-import { nodeError } from '../sockets/args';
-import type { IothError } from '../internal/errors';
-import type { Stack } from '../stack/stack';
+import { codedError, type IothError } from '../internal/errors';
+import type { ConfigTarget } from './target';
 import * as dhcp4 from './dhcp4';
 import * as dhcp6 from './dhcp6';
 import { native } from '../internal/native';
 import { NewAddress, Pause, untilUsable } from './dad';
-import { Exchange, runAsync, runSync, sleepSync } from './exchange';
+import { Exchange, runAsync, runSync } from './exchange';
+import { sleepSync } from '../internal/time';
 import { eui64Address6, hashAddress6, hashMac } from './fqdn';
 import { LeaseKeeper } from './lease';
 import { ConfigPlan, Method, parseConfig, tokenize } from './parse';
@@ -78,7 +78,7 @@ const DHCP6: DhcpProtocol<Dhcp6Identity, Dhcp6Lease> = {
 };
 
 /** Puts `lease` on the interface and keeps it renewed while it can be. */
-function hold<I extends { fd: number }, L extends Dhcp4Lease | Dhcp6Lease>(stack: Stack, s: InterfaceState,
+function hold<I extends { fd: number }, L extends Dhcp4Lease | Dhcp6Lease>(stack: ConfigTarget, s: InterfaceState,
   p: DhcpProtocol<I, L>, id: I, lease: L): LeaseClient<I, L> {
   const client: LeaseClient<I, L> = { id, lease };
   contribute(stack, s, p.method, p.contribution(lease));
@@ -132,7 +132,7 @@ function rdContribution(ra: RouterAdvertisement, slaac: boolean, mac: Buffer, fq
 
 function timeout(method: string, iface: string, seconds: number): IothError {
   const what = { dhcp4: 'no DHCPv4 server answered', dhcp6: 'no DHCPv6 server answered', rd: 'no router advertisement came' }[method];
-  const error = nodeError('ETIMEDOUT', `${what} on ${iface} within ${seconds} s`);
+  const error = codedError('ETIMEDOUT', `${what} on ${iface} within ${seconds} s`);
   return error;
 }
 
@@ -140,7 +140,7 @@ function timeout(method: string, iface: string, seconds: number): IothError {
  * The whole configuration as a generator of protocol exchanges (run by runSync or runAsync).
  * Order as ioth_config: undo forms, link, router discovery, DHCPv6, DHCPv4, static items.
  */
-function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResult, unknown> {
+function* applyPlan(stack: ConfigTarget, plan: ConfigPlan): Generator<Task, ConfigResult, unknown> {
   let ifindex = plan.ifindex ?? 0;
   let iface = plan.iface ?? DEFAULT_IFACE;
   try {
@@ -230,7 +230,7 @@ function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResul
         fd = -1;  // the client's now
         s.dhcp4 = hold(stack, s, DHCP4, id, lease);
       } else {
-        fail('dhcp4', lease === 'nak' ? nodeError('ERR_IOTH_DHCP_REFUSED', `the DHCP server refused the address it offered on ${iface}, twice`)
+        fail('dhcp4', lease === 'nak' ? codedError('ERR_IOTH_DHCP_REFUSED', `the DHCP server refused the address it offered on ${iface}, twice`)
           : timeout('dhcp4', iface, 6));
       }
     } catch (err) {
@@ -285,7 +285,7 @@ function* applyPlan(stack: Stack, plan: ConfigPlan): Generator<Task, ConfigResul
 }
 
 /** The interface's configuration as ConfigResult. */
-function describe(stack: Stack, s: InterfaceState): ConfigResult {
+function describe(stack: ConfigTarget, s: InterfaceState): ConfigResult {
   const link = stack.links().find((l) => l.index === s.ifindex);
   const all = merged(s);
   return {
@@ -306,7 +306,7 @@ function describe(stack: Stack, s: InterfaceState): ConfigResult {
   };
 }
 
-function debugText(stack: Stack, r: ConfigResult): string {
+function debugText(stack: ConfigTarget, r: ConfigResult): string {
   const lines = [`iothts config: ${r.iface} (index ${r.ifindex}) ${r.up ? 'up' : 'down'} mac ${r.mac} mtu ${r.mtu}${r.fqdn ? ` fqdn ${r.fqdn}` : ''}`];
   const s = stateOf(stack).ifaces.get(r.ifindex)!;
   for (const [m, c] of s.sources) {
@@ -319,7 +319,7 @@ function debugText(stack: Stack, r: ConfigResult): string {
 }
 
 /** Applies a configuration string, blocking while DHCP or router discovery wait for answers. */
-export function applyConfig(stack: Stack, config: string): ConfigResult {
+export function applyConfig(stack: ConfigTarget, config: string): ConfigResult {
   const run = applyPlan(stack, parseConfig(config, false));
   // A protocol's error goes back into the plan, which records it against its method.
   for (let next = run.next(); ; ) {
@@ -342,7 +342,7 @@ export function applyConfig(stack: Stack, config: string): ConfigResult {
 }
 
 /** The same, without blocking the thread. */
-export async function applyConfigAsync(stack: Stack, config: string): Promise<ConfigResult> {
+export async function applyConfigAsync(stack: ConfigTarget, config: string): Promise<ConfigResult> {
   const run = applyPlan(stack, parseConfig(config, false));
   for (let next = run.next(); ; ) {
     if (next.done) return next.value;
@@ -371,7 +371,7 @@ export function splitStackConfig(config: string): { plugin?: string; vnl?: strin
 }
 
 /** resolv.conf(5) text of the DNS settings configuration gave the stack (one interface, or all). */
-export function resolvConf(stack: Stack, iface?: string | number): string {
+export function resolvConf(stack: ConfigTarget, iface?: string | number): string {
   const state = stateOf(stack);
   let dns: string[];
   let domains: string[];
@@ -393,7 +393,7 @@ export function resolvConf(stack: Stack, iface?: string | number): string {
 }
 
 /** Ends every lease of the stack (RELEASE sent) and their sockets: the stack is closing. */
-export function releaseAll(stack: Stack): void {
+export function releaseAll(stack: ConfigTarget): void {
   for (const s of stateOf(stack).ifaces.values()) {
     cleanDhcp6(s);
     cleanDhcp4(s);

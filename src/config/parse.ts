@@ -2,8 +2,8 @@
 // split as libstropt does; every item is checked here, before anything touches a stack, so a bad
 // string leaves the stack as it was and the error quotes the offending item.
 import { isIP } from 'node:net';
-import { nodeError } from '../sockets/args';
-import { invalidArgType, type IothError } from '../internal/errors';
+import { codedError, invalidArgType, type IothError } from '../internal/errors';
+import { isDomainName, MAC_PATTERN } from '../internal/validators';
 
 /** How an interface gets configured: each method's contribution is tracked apart. */
 export type Method = 'static' | 'eth' | 'dhcp4' | 'dhcp6' | 'rd';
@@ -38,7 +38,7 @@ export interface ConfigPlan {
 }
 
 export function configError(token: string, why: string): IothError {
-  return nodeError('ERR_IOTH_CONFIG', `invalid configuration item '${token}': ${why}`);
+  return codedError('ERR_IOTH_CONFIG', `invalid configuration item '${token}': ${why}`);
 }
 
 /** Splits like libstropt: separators , ; space tab newline; '...' "..." and \ quote. */
@@ -93,13 +93,7 @@ export const KNOWN_KEYS = [...Object.keys(FLAGS), 'slaac', 'nodad', 'debug', ...
 /** An address without a zone ("%vde0"): the interface comes from iface= / ifindex=. */
 const isAddress = (v: string) => !v.includes('%') && isIP(v) !== 0;
 
-const MAC = /^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i;
 
-/** A DNS name as a host or search domain: dot-separated labels of letters, digits, - and _. */
-export function isDomainName(name: string): boolean {
-  const labels = name.replace(/\.$/, '').split('.');
-  return name.length > 0 && name.length <= 253 && labels.every((l) => /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(l));
-}
 
 /**
  * Parses and checks a configuration string. `stack=` and `vnl=` belong to Stack.fromConfig only
@@ -152,7 +146,7 @@ export function parseConfig(config: string, allowStack: boolean): ConfigPlan {
         break;
       case 'mac':
       case 'macaddr':
-        if (!MAC.test(value)) throw configError(token, 'must be a MAC address such as 02:00:00:00:00:01');
+        if (!MAC_PATTERN.test(value)) throw configError(token, 'must be a MAC address such as 02:00:00:00:00:01');
         plan.mac = value;
         break;
       case 'mtu':

@@ -6,10 +6,10 @@
 // cannot know (the fqdn-derived address) and can take it back with -rd.
 import { formatIp } from '../internal/address';
 import { native } from '../internal/native';
-import type { Stack } from '../stack/stack';
+import type { ConfigTarget } from './target';
 import { Datagram, Exchange, preparedSocket, transact } from './exchange';
 import { decodeNames } from './names';
-import { isDomainName } from './parse';
+import { isDomainName } from '../internal/validators';
 
 const ICMPV6 = 58;
 const SOLICIT = 133;
@@ -90,7 +90,7 @@ export function* discover(fd: number, ifindex: number, mac: Buffer): Exchange<Ro
 }
 
 /** A raw ICMPv6 socket on `iface`, sending with hop limit 255 as neighbour discovery requires. */
-export function openIcmpSocket(stack: Stack, iface: string): number {
+export function openIcmpSocket(stack: ConfigTarget, iface: string): number {
   return preparedSocket(() => stack.socketFd(6, 'raw', ICMPV6), (fd) => {
     native.setSocketOption(fd, 'bindtodevice', iface);
     native.setSocketOption(fd, 'multicast_hops6', 255);

@@ -2,7 +2,7 @@
 // interface of a stack. Methods are tracked apart, as iothconf does, so that one can be taken back
 // (-dhcp, -rd, -ip=...) or replaced (a renewed lease) without touching what the others set; an
 // address or route two methods share stays until neither wants it.
-import type { Stack } from '../stack/stack';
+import type { ConfigTarget } from './target';
 import type { Dhcp4Identity, Dhcp4Lease } from './dhcp4';
 import type { Dhcp6Identity, Dhcp6Lease } from './dhcp6';
 import type { LeaseKeeper } from './lease';
@@ -42,15 +42,15 @@ export interface StackConfigState {
 }
 
 const ORDER: Method[] = ['static', 'dhcp4', 'dhcp6', 'rd'];
-const states = new WeakMap<Stack, StackConfigState>();
+const states = new WeakMap<ConfigTarget, StackConfigState>();
 
-export function stateOf(stack: Stack): StackConfigState {
+export function stateOf(stack: ConfigTarget): StackConfigState {
   let state = states.get(stack);
   if (!state) states.set(stack, state = { ifaces: new Map(), servers: [], search: [] });
   return state;
 }
 
-export function interfaceState(stack: Stack, ifindex: number, iface: string): InterfaceState {
+export function interfaceState(stack: ConfigTarget, ifindex: number, iface: string): InterfaceState {
   const ifaces = stateOf(stack).ifaces;
   let s = ifaces.get(ifindex);
   if (!s) ifaces.set(ifindex, s = { ifindex, iface, sources: new Map() });
@@ -88,7 +88,7 @@ function tolerate(codes: string[], fn: () => void): void {
  * Replaces what `method` contributes to the interface: adds its new addresses and routes, removes
  * the ones it no longer wants (unless another method still does), then updates the resolver.
  */
-export function contribute(stack: Stack, s: InterfaceState, method: Method, next: Contribution | null): void {
+export function contribute(stack: ConfigTarget, s: InterfaceState, method: Method, next: Contribution | null): void {
   const before = s.sources.get(method) ?? emptyContribution();
   const after = next ?? emptyContribution();
   const others = merged(s, method);
@@ -107,7 +107,7 @@ export function contribute(stack: Stack, s: InterfaceState, method: Method, next
 }
 
 /** The resolver's servers and search list: the program's own, then every interface's configured ones. */
-export function updateResolver(stack: Stack): void {
+export function updateResolver(stack: ConfigTarget): void {
   const state = stateOf(stack);
   const configured = emptyContribution();
   for (const s of state.ifaces.values()) {

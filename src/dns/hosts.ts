@@ -2,7 +2,8 @@
 // the loopback names, then the stack's own names (transport.hosts()), then entries the user adds.
 import { isIP } from 'node:net';
 import { parseIp } from '../internal/address';
-import { argType, argValue } from './errors';
+import { invalidArgType, invalidArgValue } from '../internal/errors';
+
 
 export interface HostEntry {
   name: string;
@@ -23,11 +24,11 @@ function key(name: string): string {
 }
 
 function entry(name: unknown, address: unknown): HostEntry {
-  if (typeof name !== 'string') throw argType('name', 'of type string', name);
+  if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
   if (!/^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?$/.test(name) || name.includes('..')) {
-    throw argValue('name', name, 'must be a host name such as "db.example"');
+    throw invalidArgValue('name', name, 'must be a host name such as "db.example"');
   }
-  if (typeof address !== 'string') throw argType('address', 'of type string', address);
+  if (typeof address !== 'string') throw invalidArgType('address', 'of type string', address);
   const ip = parseIp('address', address); // canonical text, so lookups compare equal
   return { name: key(name), address: ip.text, family: ip.family };
 }

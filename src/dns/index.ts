@@ -2,22 +2,24 @@
 // constants) whose every query goes through the transport's stack sockets. It never falls back to
 // the host's resolver or /etc/resolv.conf: with no server configured, queries fail at once.
 import * as nodeDns from 'node:dns';
-import { invalidArgType } from '../internal/errors';
+import { invalidArgType, invalidArgValue } from '../internal/errors';
+import { nodeDefaultOrderError } from '../internal/node-reference';
 import { DnsEngine, EngineConfig } from './engine';
-import { argType, argValue, oneOf } from './errors';
+
 import { HostsTable } from './hosts';
-import {
-  makeLookup, makeLookupService, makePromiseLookup, makePromiseLookupService, ORDERS, ResultOrder,
-} from './lookup';
+import { makeLookup, makeLookupService, makePromiseLookup, makePromiseLookupService, ORDERS, ResultOrder } from './lookup';
 import { PromiseResolver } from './promises';
-import { Resolver as CallbackResolver, ResolverOptions, resolverOptions } from './resolver';
+import { Resolver as CallbackResolver, QUERY_METHODS, QueryMethod, ResolverOptions, resolverOptions } from './resolver';
 import { parseServers } from './servers';
 import type { DnsTransport } from './transport';
+import type { StackDns } from './stack-dns';
+import { validateOneOf } from '../internal/validators';
 
 export type { DnsTransport } from './transport';
 export type { HostEntry, HostsTable } from './hosts';
 export type { LookupAddress, ResultOrder } from './lookup';
 export type { ResolverOptions } from './resolver';
+export type { StackDns, StackDnsPromises } from './stack-dns';
 
 export interface CreateDnsOptions {
   /** DNS servers of the stack: "ip", "ip:port", "[ipv6]:port" (none: every query fails at once). */
@@ -47,12 +49,12 @@ const ERROR_CODES = {
 } as const;
 
 function searchList(search: unknown): string[] {
-  if (!Array.isArray(search)) throw argType('options.search', 'an instance of Array', search);
+  if (!Array.isArray(search)) throw invalidArgType('options.search', 'an instance of Array', search);
   return search.map((value: unknown, i) => {
-    if (typeof value !== 'string') throw argType(`options.search[${i}]`, 'of type string', value);
+    if (typeof value !== 'string') throw invalidArgType(`options.search[${i}]`, 'of type string', value);
     const domain = value.replace(/^\.|\.$/g, '');
     if (!/^(?!-)[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*$/.test(domain)) {
-      throw argValue(`options.search[${i}]`, value, 'must be a domain name such as "example.com"');
+      throw invalidArgValue(`options.search[${i}]`, value, 'must be a domain name such as "example.com"');
     }
     return domain;
   });
@@ -62,7 +64,7 @@ function engineConfig(options: CreateDnsOptions): EngineConfig {
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
   const ndots = options.ndots ?? 1;
   if (!Number.isInteger(ndots) || ndots < 0 || ndots > 15) {
-    throw argValue('options.ndots', ndots, 'must be an integer from 0 to 15');
+    throw invalidArgValue('options.ndots', ndots, 'must be an integer from 0 to 15');
   }
   return {
     servers: parseServers(options.servers ?? []),
@@ -72,12 +74,19 @@ function engineConfig(options: CreateDnsOptions): EngineConfig {
   };
 }
 
+/** resolve() and every query method of a resolver, bound to it: node:dns's module functions. */
+function queryFunctions<R extends CallbackResolver | PromiseResolver>(resolver: R): Pick<R, QueryMethod | 'resolve'> {
+  const names = ['resolve', ...QUERY_METHODS] as const;
+  const resolverMethods = resolver as unknown as Record<string, (...args: unknown[]) => unknown>;
+  return Object.fromEntries(names.map((name) => [name, resolverMethods[name].bind(resolver)])) as Pick<R, QueryMethod | 'resolve'>;
+}
+
 /**
  * A node:dns look-alike on a stack: `lookup`, `lookupService`, `resolve*`, `reverse`,
  * `getServers`/`setServers`, `Resolver`, `promises`, the constants, plus `hosts` (the hosts table).
  * `setServers` also steers `lookup` (there is no resolv.conf of the stack for it to read instead).
  */
-export function createDns(transport: DnsTransport, options: CreateDnsOptions = {}) {
+export function createDns(transport: DnsTransport, options: CreateDnsOptions = {}): StackDns {
   if (typeof transport?.udpSocket !== 'function' || typeof transport?.tcpConnect !== 'function') {
     throw invalidArgType('transport', 'a DnsTransport with udpSocket() and tcpConnect()', transport);
   }
@@ -107,7 +116,7 @@ export function createDns(transport: DnsTransport, options: CreateDnsOptions = {
   let order: ResultOrder | undefined;
   const getDefaultResultOrder = (): ResultOrder => order ?? (nodeDns.getDefaultResultOrder() as ResultOrder);
   const setDefaultResultOrder = (value: ResultOrder): void => {
-    order = oneOf('dnsOrder', value, ORDERS);
+    order = validateOneOf(value, 'dnsOrder', ORDERS, nodeDefaultOrderError);
   };
   const getServers = () => cb.getServers();
   const setServers = (servers: readonly string[]) => cb.setServers(servers);
@@ -126,20 +135,7 @@ export function createDns(transport: DnsTransport, options: CreateDnsOptions = {
       defaults.search = searchList(list);
       engine.search = defaults.search;
     },
-    resolve: cb.resolve.bind(cb) as CallbackResolver['resolve'],
-    resolve4: cb.resolve4.bind(cb) as CallbackResolver['resolve4'],
-    resolve6: cb.resolve6.bind(cb) as CallbackResolver['resolve6'],
-    resolveAny: cb.resolveAny.bind(cb) as CallbackResolver['resolveAny'],
-    resolveCaa: cb.resolveCaa.bind(cb) as CallbackResolver['resolveCaa'],
-    resolveCname: cb.resolveCname.bind(cb) as CallbackResolver['resolveCname'],
-    resolveMx: cb.resolveMx.bind(cb) as CallbackResolver['resolveMx'],
-    resolveNaptr: cb.resolveNaptr.bind(cb) as CallbackResolver['resolveNaptr'],
-    resolveNs: cb.resolveNs.bind(cb) as CallbackResolver['resolveNs'],
-    resolvePtr: cb.resolvePtr.bind(cb) as CallbackResolver['resolvePtr'],
-    resolveSoa: cb.resolveSoa.bind(cb) as CallbackResolver['resolveSoa'],
-    resolveSrv: cb.resolveSrv.bind(cb) as CallbackResolver['resolveSrv'],
-    resolveTxt: cb.resolveTxt.bind(cb) as CallbackResolver['resolveTxt'],
-    reverse: cb.reverse.bind(cb) as CallbackResolver['reverse'],
+    ...queryFunctions(cb),
     ADDRCONFIG: nodeDns.ADDRCONFIG,
     ALL: nodeDns.ALL,
     V4MAPPED: nodeDns.V4MAPPED,
@@ -154,23 +150,8 @@ export function createDns(transport: DnsTransport, options: CreateDnsOptions = {
       setDefaultResultOrder,
       getServers,
       setServers,
-      resolve: p.resolve.bind(p),
-      resolve4: p.resolve4.bind(p) as PromiseResolver['resolve4'],
-      resolve6: p.resolve6.bind(p) as PromiseResolver['resolve6'],
-      resolveAny: p.resolveAny.bind(p),
-      resolveCaa: p.resolveCaa.bind(p),
-      resolveCname: p.resolveCname.bind(p),
-      resolveMx: p.resolveMx.bind(p),
-      resolveNaptr: p.resolveNaptr.bind(p),
-      resolveNs: p.resolveNs.bind(p),
-      resolvePtr: p.resolvePtr.bind(p),
-      resolveSoa: p.resolveSoa.bind(p),
-      resolveSrv: p.resolveSrv.bind(p),
-      resolveTxt: p.resolveTxt.bind(p),
-      reverse: p.reverse.bind(p),
+      ...queryFunctions(p),
       ...ERROR_CODES,
     },
   };
 }
-
-export type StackDns = ReturnType<typeof createDns>;

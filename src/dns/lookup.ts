@@ -3,12 +3,12 @@
 import * as nodeDns from 'node:dns';
 import { isIP } from 'node:net';
 import { DnsEngine, reverseName } from './engine';
-import {
-  argType, argValue, checkBoolean, checkFunction, checkPort, checkString, DnsFailure, missingArgs, NO_SERVER,
-  oneOf, toDnsError,
-} from './errors';
+import { DnsFailure, NO_SERVER, toDnsError } from './errors';
+import { emptyHostnameLookup, emptyHostnamePromisesLookup, nodeOrderError, nodeServiceAddressError } from '../internal/node-reference';
 import { toResult } from './records';
 import { serviceName } from './services';
+import { invalidArgType, invalidArgValue, missingArgs } from '../internal/errors';
+import { validateBoolean, validateFunction, validateOneOf, validatePort, validateString } from '../internal/validators';
 
 export type ResultOrder = 'verbatim' | 'ipv4first' | 'ipv6first';
 export const ORDERS: readonly ResultOrder[] = ['verbatim', 'ipv4first', 'ipv6first'];
@@ -31,25 +31,17 @@ const FAMILIES = [0, 4, 6] as const;
 function readOptions(options: Record<string, unknown> | null | undefined, order: ResultOrder): Settings {
   const s: Settings = { family: 0, hints: 0, all: false, order };
   if (options?.hints != null) {
-    if (typeof options.hints !== 'number') throw argType('options.hints', 'of type number', options.hints);
+    if (typeof options.hints !== 'number') throw invalidArgType('options.hints', 'of type number', options.hints);
     s.hints = options.hints >>> 0;
-    if ((s.hints & ~(ADDRCONFIG | ALL | V4MAPPED)) !== 0) throw argValue('hints', s.hints);
+    if ((s.hints & ~(ADDRCONFIG | ALL | V4MAPPED)) !== 0) throw invalidArgValue('hints', s.hints, 'is invalid');
   }
   if (options?.family != null) {
-    s.family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : oneOf('options.family', options.family, FAMILIES);
+    s.family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : validateOneOf(options.family, 'options.family', FAMILIES);
   }
-  if (options?.all != null) s.all = checkBoolean('options.all', options.all);
-  if (options?.verbatim != null) s.order = checkBoolean('options.verbatim', options.verbatim) ? 'verbatim' : 'ipv4first';
-  if (options?.order != null) s.order = oneOf('options.order', options.order, ORDERS);
+  if (options?.all != null) s.all = validateBoolean(options.all, 'options.all');
+  if (options?.verbatim != null) s.order = validateBoolean(options.verbatim, 'options.verbatim') ? 'verbatim' : 'ipv4first';
+  if (options?.order != null) s.order = validateOneOf(options.order, 'options.order', ORDERS, nodeOrderError);
   return s;
-}
-
-let warnedEmptyHostname = false;
-function warnEmptyHostname(hostname: unknown): void {
-  if (warnedEmptyHostname) return;
-  warnedEmptyHostname = true;
-  process.emitWarning(`The provided hostname "${String(hostname)}" is not a valid hostname, and is supported in the dns module solely for compatibility.`,
-    'DeprecationWarning', 'DEP0118');
 }
 
 /** The stack's families for ADDRCONFIG (loopback and link-local do not count), or null: no filter. */
@@ -116,12 +108,8 @@ async function addresses(engine: DnsEngine, hostname: string, s: Settings): Prom
   return [...list.filter((a) => a.family === first), ...list.filter((a) => a.family !== first)];
 }
 
-/** A lookup after the argument checks: literals and empty names answered without asking anyone. */
-function resolveLookup(engine: DnsEngine, hostname: unknown, s: Settings): Promise<LookupAddress[]> | LookupAddress[] | null {
-  if (!hostname) {
-    warnEmptyHostname(hostname);
-    return null;
-  }
+/** A lookup after the argument checks: literals answered without asking anyone. */
+function resolveLookup(engine: DnsEngine, hostname: unknown, s: Settings): Promise<LookupAddress[]> | LookupAddress[] {
   const literal = isIP(hostname as string);
   if (literal) return [{ address: hostname as string, family: literal as 4 | 6 }];
   return addresses(engine, hostname as string, s).catch((err) => {
@@ -132,28 +120,27 @@ function resolveLookup(engine: DnsEngine, hostname: unknown, s: Settings): Promi
 /** dns.lookup(hostname[, options], callback) for one engine. */
 export function makeLookup(engine: DnsEngine, defaultOrder: () => ResultOrder) {
   return function lookup(hostname: string, options: unknown, callback?: LookupCallback): void {
-    if (hostname) checkString('hostname', hostname);
+    if (hostname) validateString(hostname, 'hostname');
     let s: Settings;
     if (typeof options === 'function') {
       callback = options as LookupCallback;
       s = readOptions(undefined, defaultOrder());
     } else if (typeof options === 'number') {
-      checkFunction('callback', callback);
-      s = { ...readOptions(undefined, defaultOrder()), family: oneOf('family', options, FAMILIES) };
+      validateFunction(callback, 'callback');
+      s = { ...readOptions(undefined, defaultOrder()), family: validateOneOf(options, 'family', FAMILIES) };
     } else if (options !== undefined && typeof options !== 'object') {
-      checkFunction('callback', arguments.length === 2 ? options : callback);
-      throw argType('options', 'of type object or integer', options);
+      validateFunction(arguments.length === 2 ? options : callback, 'callback');
+      throw invalidArgType('options', 'of type object or integer', options);
     } else {
-      checkFunction('callback', callback);
+      validateFunction(callback, 'callback');
       s = readOptions(options as Record<string, unknown>, defaultOrder());
     }
     const cb = callback as LookupCallback;
-    const answer = (list: LookupAddress[] | null) => {
-      if (list === null) return s.all ? cb(null, []) : cb(null, null, s.family === 6 ? 6 : 4);
-      return s.all ? cb(null, list) : cb(null, list[0].address, list[0].family);
-    };
+    // No name: node:dns answers (or refuses) it itself, as this Node does, without a resolver.
+    if (!hostname) return emptyHostnameLookup(hostname, { family: s.family, all: s.all }, cb);
+    const answer = (list: LookupAddress[]) => (s.all ? cb(null, list) : cb(null, list[0].address, list[0].family));
     const result = resolveLookup(engine, hostname, s);
-    if (result === null || Array.isArray(result)) process.nextTick(answer, result);
+    if (Array.isArray(result)) process.nextTick(answer, result);
     else result.then((list) => process.nextTick(answer, list), (err) => process.nextTick(cb, err));
   } as {
     (hostname: string, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void;
@@ -169,19 +156,17 @@ export function makeLookup(engine: DnsEngine, defaultOrder: () => ResultOrder) {
 /** dns.promises.lookup(hostname[, options]) for one engine. */
 export function makePromiseLookup(engine: DnsEngine, defaultOrder: () => ResultOrder) {
   return function lookup(hostname: string, options?: unknown): Promise<LookupAddress | LookupAddress[]> {
-    if (hostname) checkString('hostname', hostname);
+    if (hostname) validateString(hostname, 'hostname');
     let s: Settings;
     if (typeof options === 'number') {
-      s = { ...readOptions(undefined, defaultOrder()), family: oneOf('family', options, FAMILIES) };
+      s = { ...readOptions(undefined, defaultOrder()), family: validateOneOf(options, 'family', FAMILIES) };
     } else if (options !== undefined && typeof options !== 'object') {
-      throw argType('options', 'of type object or integer', options);
+      throw invalidArgType('options', 'of type object or integer', options);
     } else {
       s = readOptions(options as Record<string, unknown>, defaultOrder());
     }
-    return Promise.resolve(resolveLookup(engine, hostname, s)).then((list) => {
-      if (list === null) return s.all ? [] : { address: null, family: s.family === 6 ? 6 : 4 } as unknown as LookupAddress;
-      return s.all ? list : list[0];
-    });
+    if (!hostname) return emptyHostnamePromisesLookup(hostname, { family: s.family, all: s.all }) as Promise<LookupAddress>;
+    return Promise.resolve(resolveLookup(engine, hostname, s)).then((list) => (s.all ? list : list[0]));
   } as {
     (hostname: string, options: nodeDns.LookupAllOptions & { order?: ResultOrder }): Promise<LookupAddress[]>;
     (hostname: string, options?: number | (nodeDns.LookupOneOptions & { order?: ResultOrder })): Promise<LookupAddress>;
@@ -205,9 +190,9 @@ async function nameInfo(engine: DnsEngine, address: string, port: number): Promi
 }
 
 function checkService(address: unknown, port: unknown): [string, number] {
-  // Node checks only isIP(address): a non-string is "invalid", not of a wrong type.
-  if (typeof address !== 'string' || !isIP(address)) throw argValue('address', address);
-  return [address, checkPort(port)];
+  // Node 20 and 22 check only isIP(address) (a number is "invalid"); 24 checks the type first.
+  if (typeof address !== 'string' || !isIP(address)) throw nodeServiceAddressError(address) ?? invalidArgValue('address', address, 'is invalid');
+  return [address, validatePort(port)];
 }
 
 /** dns.lookupService(address, port, callback) for one engine. */
@@ -216,7 +201,7 @@ export function makeLookupService(engine: DnsEngine) {
     callback: (err: NodeJS.ErrnoException | null, hostname: string, service: string) => void): void {
     if (arguments.length !== 3) throw missingArgs('address', 'port', 'callback');
     const [ip, p] = checkService(address, port);
-    checkFunction('callback', callback);
+    validateFunction(callback, 'callback');
     nameInfo(engine, ip, p).then(
       ({ hostname, service }) => process.nextTick(callback, null, hostname, service),
       (err) => process.nextTick(callback, toDnsError(err, 'getnameinfo', ip)),

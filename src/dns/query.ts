@@ -158,7 +158,7 @@ export function query(transport: DnsTransport, name: string, type: QueryType, op
       socket.on('error', () => fail('ECONNREFUSED'));
       socket.on('close', () => fail('EBADRESP'));
       socket.on('data', (chunk) => {
-        data = Buffer.concat([data, chunk]);
+        data = Buffer.concat([data, chunk as Buffer]); // no encoding is set: always bytes
         if (data.length < 2 || data.length < 2 + data.readUInt16BE(0)) return;
         const reply = decode(data.subarray(2, 2 + data.readUInt16BE(0)), id);
         if (!reply) return fail('EBADRESP'); // one query per connection: a mismatch is a bad server

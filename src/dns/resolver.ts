@@ -1,15 +1,15 @@
 // Resolver with node:dns's callback API: same methods, same argument checks (thrown synchronously),
 // same result shapes and errors (`queryMx ENOTFOUND example.com`), callbacks always called later.
 import { constants as osConstants } from 'node:os';
-import type {
-  AnyRecord, CaaRecord, MxRecord, NaptrRecord, RecordWithTtl, ResolveOptions, SoaRecord, SrvRecord,
-} from 'node:dns';
+import type * as nodeDns from 'node:dns';
+import type { ResolveOptions } from 'node:dns';
 import { isIP } from 'node:net';
-import type { IothError } from '../internal/errors';
+import { invalidArgType, invalidArgValue, outOfRange } from '../internal/errors';
 import { DEFAULT_TIMEOUT, DEFAULT_TRIES, DnsEngine } from './engine';
-import { argType, argValue, checkFunction, checkString, dnsError, toDnsError } from './errors';
+import { dnsError, toDnsError } from './errors';
 import { QueryType } from './query';
 import { formatServers, parseServers } from './servers';
+import { validateFunction, validateString } from '../internal/validators';
 
 export interface ResolverOptions {
   /** Milliseconds per attempt; -1 (or 0): the default. */
@@ -35,6 +35,8 @@ export const QUERIES = {
   reverse: ['getHostByAddr', 'PTR'],
 } as const;
 export type QueryMethod = keyof typeof QUERIES;
+/** The query methods of both API styles, from the one table above (and resolve(), which picks one). */
+export const QUERY_METHODS = Object.keys(QUERIES) as QueryMethod[];
 
 /** resolve(name, rrtype): which method serves each rrtype. */
 export const RRTYPES: Readonly<Record<string, QueryMethod>> = Object.freeze({
@@ -44,17 +46,15 @@ export const RRTYPES: Readonly<Record<string, QueryMethod>> = Object.freeze({
 });
 
 export function methodFor(rrtype: string): QueryMethod {
-  if (!Object.hasOwn(RRTYPES, rrtype)) throw argValue('rrtype', rrtype);
+  if (!Object.hasOwn(RRTYPES, rrtype)) throw invalidArgValue('rrtype', rrtype, 'is invalid');
   return RRTYPES[rrtype];
 }
 
 function int32(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number') throw argType(name, 'of type number', value);
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
   const error = !Number.isInteger(value) ? 'an integer' : value < min || value > 2 ** 31 - 1 ? `>= ${min} && <= ${2 ** 31 - 1}` : null;
   if (error) {
-    const e = new RangeError(`The value of "${name}" is out of range. It must be ${error}. Received ${value}`) as unknown as IothError;
-    e.code = 'ERR_OUT_OF_RANGE';
-    throw e;
+    throw outOfRange(name, error, value);
   }
   return value;
 }
@@ -98,7 +98,7 @@ export class ResolverBase {
 
   /** Runs a query method after Node's checks; the promise carries the node:dns error. */
   protected run(method: QueryMethod, name: unknown, options: unknown): Promise<unknown> {
-    const hostname = checkString('name', name);
+    const hostname = validateString(name, 'name');
     const [syscall, type] = QUERIES[method];
     if (method === 'reverse') checkReverse(hostname);
     const ttl = Boolean(options && (options as ResolveOptions).ttl);
@@ -109,14 +109,18 @@ export class ResolverBase {
   }
 }
 
-type Callback<T> = (err: NodeJS.ErrnoException | null, result: T) => void;
+/** The callback of a query: an error with node:dns's code, or the result. */
+export type Callback<T> = (err: NodeJS.ErrnoException | null, result: T) => void;
+
+/** The query methods of the callback style, typed as node:dns's Resolver types them. */
+export interface Resolver extends Pick<nodeDns.Resolver, QueryMethod> {}
 
 export class Resolver extends ResolverBase {
   // (name, callback) or (name, options, callback), as node:dns reads them.
   #call(method: QueryMethod, args: unknown[]): void {
     const [name, options, callback] = args.length > 2 ? args : [args[0], undefined, args[1]];
-    const hostname = checkString('name', name);
-    const cb = checkFunction<Callback<unknown>>('callback', callback);
+    const hostname = validateString(name, 'name');
+    const cb = validateFunction<Callback<unknown>>(callback, 'callback');
     // Callbacks run from nextTick, outside the promise: an exception in one is uncaught, as in Node.
     this.run(method, hostname, options).then(
       (result) => process.nextTick(cb, null, result),
@@ -128,51 +132,16 @@ export class Resolver extends ResolverBase {
   resolve(hostname: string, rrtype: string, callback: Callback<unknown>): void;
   resolve(hostname: string, rrtype: unknown, callback?: unknown): void {
     if (typeof rrtype === 'function') return this.#call('resolve4', [hostname, rrtype]);
-    if (typeof rrtype !== 'string') throw argType('rrtype', 'of type string', rrtype);
+    if (typeof rrtype !== 'string') throw invalidArgType('rrtype', 'of type string', rrtype);
     this.#call(methodFor(rrtype), [hostname, callback]);
   }
 
-  resolve4(hostname: string, callback: Callback<string[]>): void;
-  resolve4(hostname: string, options: { ttl: true }, callback: Callback<RecordWithTtl[]>): void;
-  resolve4(hostname: string, options: ResolveOptions, callback: Callback<string[] | RecordWithTtl[]>): void;
-  resolve4(...args: unknown[]): void { this.#call('resolve4', args); }
-
-  resolve6(hostname: string, callback: Callback<string[]>): void;
-  resolve6(hostname: string, options: { ttl: true }, callback: Callback<RecordWithTtl[]>): void;
-  resolve6(hostname: string, options: ResolveOptions, callback: Callback<string[] | RecordWithTtl[]>): void;
-  resolve6(...args: unknown[]): void { this.#call('resolve6', args); }
-
-  resolveAny(hostname: string, callback: Callback<AnyRecord[]>): void;
-  resolveAny(...args: unknown[]): void { this.#call('resolveAny', args); }
-
-  resolveCaa(hostname: string, callback: Callback<CaaRecord[]>): void;
-  resolveCaa(...args: unknown[]): void { this.#call('resolveCaa', args); }
-
-  resolveCname(hostname: string, callback: Callback<string[]>): void;
-  resolveCname(...args: unknown[]): void { this.#call('resolveCname', args); }
-
-  resolveMx(hostname: string, callback: Callback<MxRecord[]>): void;
-  resolveMx(...args: unknown[]): void { this.#call('resolveMx', args); }
-
-  resolveNaptr(hostname: string, callback: Callback<NaptrRecord[]>): void;
-  resolveNaptr(...args: unknown[]): void { this.#call('resolveNaptr', args); }
-
-  resolveNs(hostname: string, callback: Callback<string[]>): void;
-  resolveNs(...args: unknown[]): void { this.#call('resolveNs', args); }
-
-  resolvePtr(hostname: string, callback: Callback<string[]>): void;
-  resolvePtr(...args: unknown[]): void { this.#call('resolvePtr', args); }
-
-  resolveSoa(hostname: string, callback: Callback<SoaRecord>): void;
-  resolveSoa(...args: unknown[]): void { this.#call('resolveSoa', args); }
-
-  resolveSrv(hostname: string, callback: Callback<SrvRecord[]>): void;
-  resolveSrv(...args: unknown[]): void { this.#call('resolveSrv', args); }
-
-  resolveTxt(hostname: string, callback: Callback<string[][]>): void;
-  resolveTxt(...args: unknown[]): void { this.#call('resolveTxt', args); }
-
-  /** The names of an IP address: the hosts table's, else its PTR records. */
-  reverse(ip: string, callback: Callback<string[]>): void;
-  reverse(...args: unknown[]): void { this.#call('reverse', args); }
+  // One method per row of QUERIES, as Node's createResolverClass makes them: on the prototype,
+  // named, not enumerable. Their types are node:dns's (the interface below).
+  static {
+    for (const method of QUERY_METHODS) {
+      const { [method]: fn } = { [method](this: Resolver, ...args: unknown[]): void { this.#call(method, args); } };
+      Object.defineProperty(Resolver.prototype, method, { value: fn, writable: true, configurable: true });
+    }
+  }
 }

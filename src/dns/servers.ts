@@ -1,7 +1,9 @@
 // DNS server lists as node:dns's setServers()/getServers() take and give them: "ip", "ip:port",
 // "[ipv6]:port"; port 53 is left out when printing.
 import { isIP, SocketAddress } from 'node:net';
-import { argType, argValue, checkString, invalidIpAddress } from './errors';
+import { invalidArgType, invalidArgValue, invalidIpAddress } from '../internal/errors';
+import { validateString } from '../internal/validators';
+
 
 export interface DnsServer {
   address: string;
@@ -19,16 +21,16 @@ function canonical(address: string, family: 4 | 6): string {
 
 function server(address: string, port: number, index: number, text: string): DnsServer {
   // Node passes port 0 and ports above 65535 on to c-ares (and crashes on 0): refuse both here.
-  if (port < 1 || port > 65535) throw argValue(`servers[${index}]`, text, 'must have a port from 1 to 65535');
+  if (port < 1 || port > 65535) throw invalidArgValue(`servers[${index}]`, text, 'must have a port from 1 to 65535');
   const family = isIP(address) as 4 | 6;
   return { address: canonical(address, family), port, family };
 }
 
 /** Node's setServers() parsing, same regular expressions and same errors. */
 export function parseServers(servers: unknown): DnsServer[] {
-  if (!Array.isArray(servers)) throw argType('servers', 'an instance of Array', servers);
+  if (!Array.isArray(servers)) throw invalidArgType('servers', 'an instance of Array', servers);
   const parsed = servers.map((value: unknown, index) => {
-    const text = checkString(`servers[${index}]`, value);
+    const text = validateString(value, `servers[${index}]`);
     if (isIP(text)) return server(text, DNS_PORT, index, text);
     const bracketed = /^\[([^[\]]*)\]/.exec(text);
     if (bracketed && isIP(bracketed[1])) {

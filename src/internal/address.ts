@@ -2,6 +2,7 @@
 import { isIPv4, isIPv6, SocketAddress } from 'node:net';
 import * as ipaddr from 'ipaddr.js';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+import { MAC_PATTERN } from './validators';
 
 export type Family = 4 | 6;
 
@@ -58,7 +59,7 @@ export function parseMac(name: string, value: unknown): Buffer {
   if (typeof value !== 'string') {
     throw invalidArgType(name, 'a MAC address string ("02:00:00:00:00:01") or 6 bytes', value);
   }
-  if (!/^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i.test(value)) {
+  if (!MAC_PATTERN.test(value)) {
     throw invalidArgValue(name, value, 'must be a MAC address such as "02:00:00:00:00:01"');
   }
   return Buffer.from(value.replace(/[:-]/g, ''), 'hex');

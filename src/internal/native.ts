@@ -1,6 +1,9 @@
 // Loads the compiled addon and types its surface. node-gyp-build finds it: a source build in
 // build/Release (cmake-js, `npm run build`), else the prebuilt binary shipped in prebuilds/.
-// Everything here is raw: addresses are Buffers, families are 4 or 6, interfaces are indices.
+// Everything here is raw: addresses are Buffers, families are 4 or 6, interfaces are indices. The
+// one thing added on the way: the addon's system errors (errno, syscall, strerror's text) become
+// Node-shaped system errors here, for every entry point (errors.ts fromNative).
+import { fromNative } from './errors';
 import { packageRoot } from './package-root';
 
 export interface NativeLink {
@@ -84,7 +87,8 @@ export interface NativeTcpSummary {
 
 export interface Native {
   NativeStack: {
-    new (plugin: string, vnls: string[]): NativeStack;
+    /** deleteBoundMs (0 to 60000) bounds the stack's deletion, whenever it comes; default DELETE_BOUND_MS. */
+    new (plugin: string, vnls: string[], deleteBoundMs?: number): NativeStack;
     /** Borrows a stack that a NativeStack of another thread of this process owns. */
     new (shareId: number): NativeStack;
   };
@@ -126,12 +130,20 @@ export function addonLoadHint(err: NodeJS.ErrnoException): string {
   return `the addon does not load here (${err.message.split('\n')[0]}): rebuild it with npm rebuild iothts, or run npx iothts doctor`;
 }
 
+/**
+ * The bound (ms) on deleting a stack (ioth_delstack), given to the addon with each stack: vdestack's
+ * shutdown waits for its helper, which can be blocked for good reading its VDE connection (a hub's
+ * receive has no timeout); past the bound the addon kills the helper and closes its taps. The same
+ * 2 s as the default linger (src/stack/linger.ts), for the same reason: a program's end must not hang.
+ */
+export const DELETE_BOUND_MS = 2000;
+
 let loaded: Native | undefined;
 
 function load(): Native {
   if (loaded) return loaded;
   try {
-    loaded = require(addonPath()) as Native;
+    loaded = withNodeErrors(require(addonPath()) as Native);
   } catch (err) {
     const error = new Error(`cannot load the iothts native addon: ${addonLoadHint(err as NodeJS.ErrnoException)}`) as NodeJS.ErrnoException;
     error.code = 'ERR_IOTH_ADDON';
@@ -147,6 +159,45 @@ function load(): Native {
   });
   return loaded;
 }
+
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+
+/** `fn` with its system errors in Node's shape. */
+function nodeErrors(fn: AnyFunction): AnyFunction {
+  const wrapped = function (this: unknown, ...args: unknown[]): unknown {
+    try {
+      return fn.apply(this, args);
+    } catch (err) {
+      throw fromNative(err);
+    }
+  };
+  return Object.defineProperty(wrapped, 'name', { value: fn.name });
+}
+
+/** The addon with every entry point's system errors in Node's shape, and the stacks' delete bound. */
+function withNodeErrors(addon: Native): Native {
+  const Base = addon.NativeStack as unknown as new (...args: unknown[]) => object;
+  class NativeStack extends Base {
+    constructor(...args: unknown[]) {
+      if (args.length === 2) args.push(DELETE_BOUND_MS); // the owner form: (plugin, vnls)
+      try {
+        super(...args);
+      } catch (err) {
+        throw fromNative(err);
+      }
+    }
+  }
+  const methods = Base.prototype as Record<string, AnyFunction>;
+  for (const name of Object.getOwnPropertyNames(methods)) {
+    if (name !== 'constructor') Object.defineProperty(NativeStack.prototype, name, { value: nodeErrors(methods[name]) });
+  }
+  const out: Record<string, unknown> = { ...addon, NativeStack };
+  for (const [name, value] of Object.entries(addon)) {
+    if (typeof value === 'function' && name !== 'NativeStack') out[name] = nodeErrors(value as AnyFunction);
+  }
+  return out as unknown as Native;
+}
+
 
 /**
  * The addon, loaded at its first use (Node's lazyBinding() pattern): importing a module that may

@@ -4,7 +4,8 @@ import { applyConfig, parseConfig, splitStackConfig } from '../config';
 import * as path from 'node:path';
 import { override, overridingStack } from './override';
 import { preloadInWorkers } from './workers';
-import { Stack, StackShare } from '../stack/stack';
+import { Stack } from '../stack/stack';
+import type { StackShare } from '../stack/types';
 
 /** Set by the hook for the threads and child processes of the process it overrides. */
 export const SHARED_VARIABLE = 'IOTHTS_SHARED_STACK';

@@ -11,9 +11,11 @@
 // the host. node:dns's functions and classes are replaced by the stack's (c-ares opens sockets in
 // C++ that cannot be redirected, so it is replaced, not redirected), then synced to ESM imports.
 import { syncBuiltinESMExports } from 'node:module';
-import { nodeError } from '../sockets/args';
+
 import { wrapSocketMethods } from '../sockets/bind';
 import type { Stack } from '../stack/stack';
+import { codedError } from '../internal/errors';
+import { QUERY_METHODS } from '../dns/resolver';
 
 // The module object itself (an `import * as` namespace would be a read-only copy of it).
 const dns = require('node:dns') as typeof import('node:dns');
@@ -33,14 +35,15 @@ function bindings(): { TCP: Binding; UDP: Binding } {
   try {
     return { TCP: binding('tcp_wrap').TCP as Binding, UDP: binding('udp_wrap').UDP as Binding };
   } catch (err) {
-    throw nodeError('ERR_IOTH_OVERRIDE', `iothts cannot reach Node's socket handles (${(err as Error).message}); ` +
-      'the override does not work under --experimental-permission');
+    // The flag as this Node spells it: --experimental-permission up to 22, --permission from 22.
+    const flag = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
+    throw codedError('ERR_IOTH_OVERRIDE', `iothts cannot reach Node's socket handles (${(err as Error).message}); ` +
+      `the override does not work under ${flag}`);
   }
 }
 
-const DNS_FUNCTIONS = ['lookup', 'lookupService', 'resolve', 'resolve4', 'resolve6', 'resolveAny', 'resolveCaa',
-  'resolveCname', 'resolveMx', 'resolveNaptr', 'resolveNs', 'resolvePtr', 'resolveSoa', 'resolveSrv', 'resolveTxt',
-  'reverse', 'getServers', 'setServers', 'Resolver'] as const;
+// node:dns's functions the stack's replace: the query methods come from the resolver's one table.
+const DNS_FUNCTIONS = ['lookup', 'lookupService', 'resolve', ...QUERY_METHODS, 'getServers', 'setServers', 'Resolver'];
 
 function replaceDns(stack: Stack): () => void {
   const targets: Array<[Record<string, unknown>, Record<string, unknown>]> = [
@@ -82,12 +85,12 @@ function hostSockets(): string[] {
 export function override(stack: Stack): () => void {
   if (active) {
     if (active.stack === stack) return active.restore;
-    throw nodeError('ERR_IOTH_OVERRIDE', 'another stack already overrides this process; call the function override() returned first');
+    throw codedError('ERR_IOTH_OVERRIDE', 'another stack already overrides this process; call the function override() returned first');
   }
-  if (stack.closed) throw nodeError('ERR_IOTH_STACK_CLOSED', 'Cannot override with a closed stack');
+  if (stack.closed) throw codedError('ERR_IOTH_STACK_CLOSED', 'Cannot override with a closed stack');
   const open = hostSockets();
   if (open.length > 0) {
-    throw nodeError('ERR_IOTH_OVERRIDE', `${open.length} host socket(s) (${open.join(', ')}) are already open; ` +
+    throw codedError('ERR_IOTH_OVERRIDE', `${open.length} host socket(s) (${open.join(', ')}) are already open; ` +
       'the override must come first (node --import iothts/register, or override() before any networking)');
   }
   const { TCP, UDP } = bindings();

@@ -1,4 +1,4 @@
-// Worker threads run `--require` preloads but not `--import` ones (Node 20), so the hook makes
+// Worker threads run `--require` preloads but not `--import` ones (Node 20 to 26), so the hook makes
 // every Worker created afterwards preload it, where it then borrows the process's stack.
 import { syncBuiltinESMExports } from 'node:module';
 import type { WorkerOptions } from 'node:worker_threads';

@@ -1,6 +1,5 @@
 // Argument normalisation as node:net and node:dgram do it, for the stack-bound subclasses that
 // must see the same argument forms before handing them to Node.
-import { invalidArgType, IothError } from '../internal/errors';
 
 export interface NetOptions {
   port?: unknown;
@@ -33,23 +32,4 @@ export function normalizeNetArgs(args: unknown[]): [NetOptions, ((...a: unknown[
   }
   const cb = args[args.length - 1];
   return [options, typeof cb === 'function' ? (cb as (...a: unknown[]) => void) : null];
-}
-
-/** A port as Node accepts it (0..65535, a number or a numeric string), else ERR_SOCKET_BAD_PORT. */
-export function checkPort(value: unknown, name = 'Port'): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
-    // "Received ..." as Node's determineSpecificType says it (String(value) of a huge array would throw).
-    const received = invalidArgType(name, 'a port', value).message.replace(/^.*\. (Received .*)$/s, '$1');
-    const error = new RangeError(`${name} should be >= 0 and < 65536. ${received}.`) as unknown as IothError;
-    error.code = 'ERR_SOCKET_BAD_PORT';
-    throw error;
-  }
-  return n;
-}
-
-export function nodeError(code: string, message: string): IothError {
-  const error = new Error(message) as IothError;
-  error.code = code;
-  return error;
 }

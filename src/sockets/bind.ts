@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import { parseIp } from '../internal/address';
 import { IothError, withContext } from '../internal/errors';
 import { native } from '../internal/native';
-import type { Stack } from '../stack/stack';
+import type { SocketSource } from './source';
 
 export interface BindOptions {
   reuseAddr?: boolean;
@@ -15,7 +15,7 @@ export interface BindOptions {
  * A new stack socket bound to address:port. Failures are Node-style errors (syscall `syscall`,
  * `address`, `port`) and leave no descriptor behind.
  */
-export function boundSocket(stack: Stack, kind: 'tcp' | 'udp', address: string, port: number,
+export function boundSocket(stack: SocketSource, kind: 'tcp' | 'udp', address: string, port: number,
   options: BindOptions, syscall: string): number {
   const ip = parseIp('address', address);
   const fd = stack.socketFd(ip.family, kind);
@@ -23,10 +23,8 @@ export function boundSocket(stack: Stack, kind: 'tcp' | 'udp', address: string, 
     native.bindSocket(fd, ip.family, ip.bytes, port, options.reuseAddr ?? kind === 'tcp', options.ipv6Only ?? false);
   } catch (err) {
     require('node:fs').closeSync(fd);
-    const e = withContext(err, `${address}:${port} on the ${stack.plugin} stack`, { address, port });
-    e.syscall = syscall;
-    e.message = `${syscall} ${e.code}: ${e.message.replace(/^\S+ \S+: /, '')}`;
-    throw e;
+    // Named by the call Node's API made (listen, bind), whichever system call failed under it.
+    throw withContext(err, `${address}:${port} on the ${stack.plugin} stack`, { address, port, syscall });
   }
   return fd;
 }
@@ -43,7 +41,7 @@ export interface UvHandle {
  * socket lazily, at its first bind/connect/listen/send). Returns a libuv status, as the handle's
  * own methods do: 0, or a negative errno.
  */
-export function openStackSocket(handle: UvHandle, stack: Stack, family: 4 | 6, kind: 'tcp' | 'udp'): number {
+export function openStackSocket(handle: UvHandle, stack: SocketSource, family: 4 | 6, kind: 'tcp' | 'udp'): number {
   if (handle.fd >= 0) return 0;
   let fd: number;
   try {
@@ -59,7 +57,7 @@ export function openStackSocket(handle: UvHandle, stack: Stack, family: 4 | 6, k
 
 /** Wraps the methods of `target` that may create the socket so that they open a stack one first. */
 export function wrapSocketMethods(target: Record<string, unknown>, methods: ReadonlyArray<readonly [string, 4 | 6]>,
-  stack: Stack, kind: 'tcp' | 'udp'): () => void {
+  stack: SocketSource, kind: 'tcp' | 'udp'): () => void {
   const originals = methods.map(([name]) => [name, target[name]] as const);
   for (const [name, family] of methods) {
     const original = target[name];
@@ -77,7 +75,7 @@ export function wrapSocketMethods(target: Record<string, unknown>, methods: Read
 const adopted = new WeakSet<object>();
 
 /** Makes one TCP handle (no socket yet) open a socket of `stack` at its first bind or connect. */
-export function adoptTcpHandle(handle: unknown, stack: Stack): void {
+export function adoptTcpHandle(handle: unknown, stack: SocketSource): void {
   const h = handle as UvHandle | null;
   if (!h || typeof h !== 'object' || adopted.has(h) || h.constructor?.name !== 'TCP') return;
   adopted.add(h);
@@ -88,7 +86,7 @@ export function adoptTcpHandle(handle: unknown, stack: Stack): void {
  * Makes every TCP handle that Node gives to a socket of `SocketClass` adopt `stack`: net.Socket
  * keeps its handle behind the `_handle` accessor of its prototype, which the subclass wraps.
  */
-export function adoptSocketHandles(SocketClass: typeof net.Socket, stack: Stack): void {
+export function adoptSocketHandles(SocketClass: typeof net.Socket, stack: SocketSource): void {
   const parent = Object.getOwnPropertyDescriptor(net.Socket.prototype, '_handle');
   if (!parent?.get || !parent.set) {
     throw new Error(`iothts: this Node.js (${process.version}) keeps net.Socket#_handle differently; stack.net needs Node 20 or later`);

@@ -2,18 +2,21 @@
 // send() and connect()) binds a stack socket and hands it to Node with bind({ fd }).
 import * as dgram from 'node:dgram';
 import { isIP } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import type { LookupFunction } from 'node:net';
-import { checkPort, nodeError } from './args';
-import { boundSocket } from './bind';
-import { invalidArgType, stackClosed } from '../internal/errors';
-import type { Stack } from '../stack/stack';
 
+import { boundSocket } from './bind';
+import { codedError, invalidArgType, stackClosed } from '../internal/errors';
+import type { SocketSource } from './source';
+import { validatePort } from '../internal/validators';
+
+/** `stack.dgram`: node:dgram with every UDP socket on the stack. */
 export interface StackDgram {
   Socket: typeof dgram.Socket;
   createSocket(type: dgram.SocketType | dgram.SocketOptions, listener?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void): dgram.Socket;
 }
 
-export function createStackDgram(stack: Stack, lookup: () => LookupFunction): StackDgram {
+export function createStackDgram(stack: SocketSource, lookup: () => LookupFunction): StackDgram {
   class Socket extends dgram.Socket {
     readonly #udp6: boolean;
     readonly #reuseAddr: boolean;
@@ -48,19 +51,19 @@ export function createStackDgram(stack: Stack, lookup: () => LookupFunction): St
       if (options && (typeof options.fd === 'number' || typeof options.recvmsg === 'function')) {
         return super.bind(...(args as Parameters<dgram.Socket['bind']>));
       }
-      if (this.#bindCalled) throw nodeError('ERR_SOCKET_ALREADY_BOUND', 'Socket is already bound');
+      if (this.#bindCalled) throw codedError('ERR_SOCKET_ALREADY_BOUND', 'Socket is already bound');
       const given = options ? options.address : typeof second === 'function' ? undefined : second as string | undefined;
       const address = given || (this.#udp6 ? '::' : '0.0.0.0');
       // As Node, whose look-up then refuses it: any other address than a string is the hostname's error.
       if (typeof address !== 'string') throw invalidArgType('hostname', 'of type string', address);
       this.#bindCalled = true;
-      const port = checkPort(options ? options.port ?? 0 : first ?? 0);
+      const port = validatePort(options ? options.port ?? 0 : first ?? 0);
 
       const start = (ip: string): void => {
         let fd: number;
         try {
           if (isIP(ip) !== (this.#udp6 ? 6 : 4)) {
-            throw Object.assign(nodeError('EINVAL', `bind EINVAL ${ip}`), { errno: -22, syscall: 'bind', address: ip, port });
+            throw codedError('EINVAL', `bind EINVAL ${ip}`, Error, { errno: -osConstants.errno.EINVAL, syscall: 'bind', address: ip, port });
           }
           fd = boundSocket(stack, 'udp', ip, port, { reuseAddr: this.#reuseAddr, ipv6Only: this.#ipv6Only }, 'bind');
         } catch (err) {

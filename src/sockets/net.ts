@@ -1,18 +1,41 @@
 // stack.net: the node:net surface with every TCP socket on one stack. The classes are real
 // net.Server / net.Socket subclasses, so anything written for Node's (http, tls, ws...) takes them.
 import * as net from 'node:net';
-import { checkPort, nodeError, normalizeNetArgs, NetOptions } from './args';
+import { normalizeNetArgs, NetOptions } from './args';
 import { adoptSocketHandles, boundSocket } from './bind';
-import { invalidArgType, stackClosed } from '../internal/errors';
+import { codedError, invalidArgType, stackClosed } from '../internal/errors';
 import type { LookupFunction } from 'node:net';
-import type { Stack } from '../stack/stack';
+import type { SocketSource } from './source';
+import { validatePort } from '../internal/validators';
 
+/**
+ * `stack.net`: node:net with every TCP socket on the stack. Node's own signatures, written out so
+ * that they say what the stack changes (and carry no comments of Node's that point elsewhere).
+ */
 export interface StackNet {
+  /** A net.Socket subclass whose connect() opens a socket of the stack; names go through stack.dns. */
   Socket: typeof net.Socket;
+  /** A net.Server subclass whose listen() binds a socket of the stack. */
   Server: typeof net.Server;
-  createServer: typeof net.createServer;
-  connect: typeof net.connect;
-  createConnection: typeof net.createConnection;
+  /**
+   * net.createServer() on the stack: `listen(port, host)` binds a stack socket (no host: `::`
+   * dual-stack, or `0.0.0.0` where the stack has no IPv6); UNIX paths, `{ fd }` and handles go to
+   * Node unchanged and stay on the host.
+   */
+  createServer(connectionListener?: (socket: net.Socket) => void): net.Server;
+  createServer(options?: net.ServerOpts, connectionListener?: (socket: net.Socket) => void): net.Server;
+  /**
+   * net.connect() on the stack: a TCP connection from a stack socket, host names resolved by
+   * stack.dns (happy eyeballs is off: the resolver's order picks the family). A `path` is an IPC
+   * connection on the host, as in Node.
+   */
+  connect(options: net.NetConnectOpts, connectionListener?: () => void): net.Socket;
+  connect(port: number, host?: string, connectionListener?: () => void): net.Socket;
+  connect(path: string, connectionListener?: () => void): net.Socket;
+  /** The same as connect(), as in Node. */
+  createConnection(options: net.NetConnectOpts, connectionListener?: () => void): net.Socket;
+  createConnection(port: number, host?: string, connectionListener?: () => void): net.Socket;
+  createConnection(path: string, connectionListener?: () => void): net.Socket;
   /**
    * server.listen(...args) on this stack, for servers made elsewhere: http, https, http2, tls,
    * express. `stack.net.listen(http.createServer(app), 8080, '10.0.0.1')`.
@@ -28,7 +51,7 @@ export interface StackNet {
   BlockList: typeof net.BlockList;
 }
 
-export function createStackNet(stack: Stack, lookup: () => LookupFunction): StackNet {
+export function createStackNet(stack: SocketSource, lookup: () => LookupFunction): StackNet {
   class Socket extends net.Socket {
     // Host names go through the stack's resolver. Happy eyeballs is off: Node would open its
     // extra attempts on handles of its own; the resolver's answer order picks the family instead.
@@ -55,9 +78,9 @@ export function createStackNet(stack: Stack, lookup: () => LookupFunction): Stac
     }
     if (stack.closed) throw stackClosed('listen');
     if (server.listening || listening.has(server)) {
-      throw nodeError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
+      throw codedError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
     }
-    const port = options.port === undefined || options.port === null ? 0 : checkPort(options.port, 'options.port');
+    const port = options.port === undefined || options.port === null ? 0 : validatePort(options.port, 'options.port');
     if (options.host && typeof options.host !== 'string') throw invalidArgType('hostname', 'of type string', options.host); // as Node's look-up
     const backlog = Number(options.backlog) || Number(args.length > 1 && args[1]) || Number(args.length > 2 && args[2]) || undefined;
     if (cb) server.once('listening', cb);
@@ -121,9 +144,9 @@ export function createStackNet(stack: Stack, lookup: () => LookupFunction): Stac
   return {
     Socket: Socket as typeof net.Socket,
     Server: Server as typeof net.Server,
-    createServer: createServer as typeof net.createServer,
-    connect: connect as typeof net.connect,
-    createConnection: connect as typeof net.createConnection,
+    createServer: createServer as StackNet['createServer'],
+    connect: connect as StackNet['connect'],
+    createConnection: connect as StackNet['createConnection'],
     listen: ((server: net.Server, ...args: unknown[]) => {
       if (!(server instanceof net.Server)) throw invalidArgType('server', 'an instance of net.Server', server);
       return listen(server, args);

@@ -4,8 +4,9 @@
 // within a bound, until the stack's TCP connections have nothing left to send. The kernel tells,
 // through NETLINK_SOCK_DIAG inside the stack (the addon's tcpSummary), per TCP state, how many
 // sockets still have bytes, or their FIN, not acknowledged by the peer.
-import { sleepSync } from '../config/exchange';
-import { invalidArgType, outOfRange } from '../internal/errors';
+import { sleepSync } from '../internal/time';
+import { outOfRange } from '../internal/errors';
+import { validateInteger } from '../internal/validators';
 import type { NativeStack, NativeTcpSummary } from '../internal/native';
 
 /**
@@ -13,7 +14,8 @@ import type { NativeStack, NativeTcpSummary } from '../internal/native';
  * 4 MiB by default): over a VDE network on this machine (hundreds of MB/s) that is tens of ms, and
  * even at 20 Mbit/s it takes under 2 s. Past it the peer is most likely gone or stuck, and a
  * program's exit must not hang on it (the host's kernel would keep trying for minutes; a stack's
- * helper cannot outlive the program that way). 2 s is also iothts's bound on deleting a stack.
+ * helper cannot outlive the program that way). 2 s is also iothts's bound on deleting a stack
+ * (DELETE_BOUND_MS, src/internal/native.ts), a separate bound: a stack with linger 0 still gets it.
  */
 export const DEFAULT_LINGER_MS = 2000;
 /** The largest bound accepted (as setTimeout's): ~24.8 days. */
@@ -30,11 +32,7 @@ const CLOSING = 11;
 
 /** A linger bound: an integer number of ms from 0 (do not wait) to MAX_LINGER_MS. */
 export function checkLinger(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number (milliseconds)', value);
-  if (!Number.isInteger(value) || value < 0 || value > MAX_LINGER_MS) {
-    throw outOfRange(name, `an integer from 0 to ${MAX_LINGER_MS} (milliseconds)`, value);
-  }
-  return value;
+  return validateInteger(value, name, 0, MAX_LINGER_MS, { expected: 'of type number (milliseconds)', unit: 'milliseconds' });
 }
 
 /** The default bound: IOTHTS_LINGER (ms) when set, otherwise DEFAULT_LINGER_MS. */

@@ -203,6 +203,16 @@ test('override() refuses when host sockets are already open, and its undo puts n
   expect(JSON.parse(stdout)).toEqual({ refused: 'ERR_IOTH_OVERRIDE', overridden: 'connected', afterUndo: 'ECONNREFUSED' });
 });
 
+test("under Node's permission model the hook refuses in one line, naming the flag as this Node spells it", async () => {
+  // Node 20 knows only --experimental-permission, 24 and 26 only --permission (22 both).
+  const flag = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
+  const { code, stdout, stderr } = await run(process.execPath, ['--no-warnings', flag, '--allow-fs-read=*', '--allow-addons',
+    '--allow-child-process', '--import', 'iothts/register', '-e', 'console.log("app ran")'],
+  { IOTH_VNL: 'null://', IOTH_CONFIG: 'eth,ip=10.0.0.1/24' });
+  expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
+  expect(stderr).toBe(`iothts/register: iothts cannot reach Node's socket handles (process.binding); the override does not work under ${flag}\n`);
+});
+
 test('a worker thread uses the process\'s stack; cluster workers serve through the primary\'s', async () => {
   const hub = path.join(dir, 'hub-threads');
   const [cmd, args] = nodeArgs([path.join(fixtures, 'threads.mjs')]);

@@ -15,7 +15,7 @@ const METHODS: Record<string, string[]> = {
   ifNameToIndex: ['name'], ifIndexToName: ['index'], ifNameIndex: [], links: [], linkSetUpDown: ['ifindex', 'up'],
   linkSetAddr: ['ifindex', 'mac'], linkGetAddr: ['ifindex'], linkSetMtu: ['ifindex', 'mtu'], linkGetMtu: ['ifindex'],
   ipAddrAdd: ['addr', 'prefixLen', 'ifindex', 'options'], addresses: [], ipAddrDel: ['addr', 'prefixLen', 'ifindex'],
-  ipRouteAdd: ['gateway', 'dst', 'prefixLen', 'ifindex'], ipRouteDel: ['gateway', 'dst', 'prefixLen', 'ifindex'],
+  ipRouteAdd: ['gateway', 'dst', 'prefixLen', 'ifindex', 'route'], ipRouteDel: ['gateway', 'dst', 'prefixLen', 'ifindex', 'route'],
   routes: [], ipLinkAdd: ['ifindex', 'type', 'data', 'ifname'], ipLinkDel: ['ifindex'], interfaces: [],
   socketFd: ['family', 'type', 'protocol'], resolveInterface: ['ifindex'], share: [], config: ['config'],
   httpAgent: ['options'], httpsAgent: ['options'],

@@ -125,6 +125,27 @@ describe('routes', () => {
     expect(mainRoutes()).not.toContain('fd02::/64 dev vde0');
   });
 
+  test('the options form says the same without placeholders, and refuses what it does not know', () => {
+    stack.ipRouteAdd({ gateway: '10.0.0.254' });
+    stack.ipRouteAdd({ gateway: '10.0.0.253', dst: '192.168.8.0/24' });
+    stack.ipRouteAdd({ dst: 'fd03::', prefixLen: 64, ifindex: 'vde0' });
+    expect(mainRoutes()).toEqual(expect.arrayContaining([
+      'default via 10.0.0.254 dev vde0', '192.168.8.0/24 via 10.0.0.253 dev vde0', 'fd03::/64 dev vde0',
+    ]));
+    stack.ipRouteDel({ dst: 'fd03::/64', ifindex: 2 });
+    stack.ipRouteDel({ gateway: '10.0.0.254' });
+    expect(mainRoutes()).not.toContain('fd03::/64 dev vde0');
+    expect(mainRoutes()).not.toContain('default via 10.0.0.254 dev vde0');
+    expect(() => stack.ipRouteAdd({ gw: '10.0.0.254' } as never)).toThrow(expect.objectContaining({
+      code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('unknown property "gw"'),
+    }));
+    expect(() => (stack.ipRouteAdd as (...a: unknown[]) => void)({ gateway: '10.0.0.254' }, '10.1.0.0')).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => stack.ipRouteAdd({ dst: '10.9.0.0/16' })).toThrow(expect.objectContaining({
+      code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('required for a route without a gateway'),
+    }));
+  });
+
   test('the kernel\'s own routes for connected networks are listed', () => {
     expect(mainRoutes()).toEqual(expect.arrayContaining(['10.0.0.0/24 dev vde0', 'fd00::/64 dev vde0']));
   });

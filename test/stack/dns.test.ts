@@ -424,7 +424,6 @@ describe('promises', () => {
     expect(await p.reverse('10.53.0.10')).toEqual(['www.example.test']);
     expect(await p.lookup('www.example.test')).toEqual({ address: '10.53.0.10', family: 4 });
     expect(await p.lookup('www.example.test', { all: true, family: 6 })).toEqual([{ address: 'fd00:53::10', family: 6 }]);
-    expect(await p.lookup('')).toEqual({ address: null, family: 4 });
     expect(await p.lookupService(SERVER4, 53)).toEqual({ hostname: 'ns1.example.test', service: 'domain' });
     await expect(p.resolveCname('nowhere.example.test')).rejects.toMatchObject({ code: 'ENOTFOUND', syscall: 'queryCname' });
 
@@ -466,6 +465,11 @@ describe('arguments, checked as node:dns checks them', () => {
     ["lookup('x', { all: 1 }, cb)", (d) => d.lookup('x', { all: 1 }, cb)],
     ["lookup('x', { order: 'x' }, cb)", (d) => d.lookup('x', { order: 'x' }, cb)],
     ["lookup('x', { verbatim: 'x' }, cb)", (d) => d.lookup('x', { verbatim: 'x' }, cb)],
+    ["lookup('x', { order: 'x'.repeat(200) }, cb)", (d) => d.lookup('x', { order: 'x'.repeat(200) }, cb)],
+    ["lookup('x', { hints: 'x'.repeat(40) }, cb)", (d) => d.lookup('x', { hints: 'x'.repeat(40) }, cb)],
+    ["lookup('x', { family: Object.create(null) }, cb)", (d) => d.lookup('x', { family: Object.create(null) }, cb)],
+    ['lookup(function named() {}, cb)', (d) => d.lookup(function named() { return 1; }, cb)],
+    ['lookup(() => 1, cb)', (d) => d.lookup((() => () => 1)(), cb)],
     ["lookupService('1.2.3.4', 22)", (d) => d.lookupService('1.2.3.4', 22)],
     ["lookupService('x', 22, cb)", (d) => d.lookupService('x', 22, cb)],
     ["lookupService('1.2.3.4', 70000, cb)", (d) => d.lookupService('1.2.3.4', 70000, cb)],
@@ -473,6 +477,10 @@ describe('arguments, checked as node:dns checks them', () => {
     ["lookupService('1.2.3.4', {}, cb)", (d) => d.lookupService('1.2.3.4', {}, cb)],
     ['lookupService(4, 22, cb)', (d) => d.lookupService(4, 22, cb)],
     ["lookupService('1.2.3.4', 22, 'cb')", (d) => d.lookupService('1.2.3.4', 22, 'cb')],
+    ['lookupService({}, 22, cb)', (d) => d.lookupService({}, 22, cb)],
+    ['lookupService(() => 1, 22, cb)', (d) => d.lookupService((() => () => 1)(), 22, cb)],
+    ["lookupService('1.2.3.4', 2 ** 40, cb)", (d) => d.lookupService('1.2.3.4', 2 ** 40, cb)],
+    ["resolve('x', 'x'.repeat(200), cb)", (d) => d.resolve('x', 'x'.repeat(200), cb)],
     ['resolve4(42, cb)', (d) => d.resolve4(42, cb)],
     ["resolve4('x')", (d) => d.resolve4('x')],
     ["resolveMx('x', {}, null)", (d) => d.resolveMx('x', {}, null)],
@@ -489,6 +497,8 @@ describe('arguments, checked as node:dns checks them', () => {
     ['new Resolver({ timeout: 1.5 })', (d) => new d.Resolver({ timeout: 1.5 })],
     ['new Resolver({ timeout: -2 })', (d) => new d.Resolver({ timeout: -2 })],
     ['new Resolver({ tries: 0 })', (d) => new d.Resolver({ tries: 0 })],
+    ['new Resolver({ tries: 2 ** 40 })', (d) => new d.Resolver({ tries: 2 ** 40 })],
+    ['new Resolver({ timeout: 5e9 })', (d) => new d.Resolver({ timeout: 5e9 })],
     ["setDefaultResultOrder('x')", (d) => d.setDefaultResultOrder('x')],
     ['promises.lookup(42)', (d) => d.promises.lookup(42)],
     ["promises.lookup('x', 'y')", (d) => d.promises.lookup('x', 'y')],
@@ -498,6 +508,7 @@ describe('arguments, checked as node:dns checks them', () => {
     ['promises.resolve4(42)', (d) => d.promises.resolve4(42)],
     ["promises.lookupService('1.2.3.4')", (d) => d.promises.lookupService('1.2.3.4')],
     ["promises.lookupService('1.2.3.4', -1)", (d) => d.promises.lookupService('1.2.3.4', -1)],
+    ['promises.lookupService(4, 22)', (d) => d.promises.lookupService(4, 22)],
     ["new promises.Resolver({ tries: 'x' })", (d) => new d.promises.Resolver({ tries: 'x' })],
   ];
 

@@ -112,11 +112,12 @@ asRoot('a libioth that does not load: libioth and the addon fail, every other ch
 const TREE = `
   mount -t tmpfs tmpfs "$T"; R="$T/root"; mkdir "$R"
   if [ "$ENTER" = pivot_root ]; then mount --bind "$R" "$R"; fi   # pivot_root needs a mount point
+  # /tmp first: the package or the Node binary may live below it (a clone in /tmp), bound in on top.
+  mkdir "$R/tmp"; mount -t tmpfs tmpfs "$R/tmp"
   for d in /usr /etc /dev /proc "$PKG" "$(dirname "$NODE")"; do [ -e "$R$d" ] || { mkdir -p "$R$d"; mount --rbind "$d" "$R$d"; }; done
   for d in bin sbin lib lib64 lib32 libx32; do
     if [ -L "/$d" ]; then ln -s "$(readlink "/$d")" "$R/$d"; elif [ -d "/$d" ]; then mkdir "$R/$d"; mount --rbind "/$d" "$R/$d"; fi
   done
-  mkdir "$R/tmp"; mount -t tmpfs tmpfs "$R/tmp"
 `;
 
 asRoot('in a chroot into a plain directory: the chroot, the EPERM and the pivot_root fix, exit 1', () => {

@@ -75,7 +75,7 @@ test('100 stacks created and closed leave no descriptor and no process behind', 
   const children = childrenOf(process.pid).length;
   for (let i = 0; i < 100; i++) {
     const stack = new Stack('vdestack', 'null://');
-    expect(stack.socketPath).toBe('setns'); // each holds a descriptor of its helper's namespace
+    expect(stack.socketMode).toBe('setns'); // each holds a descriptor of its helper's namespace
     stack.linkSetUpDown('vde0', true);
     stack.ipAddrAdd('10.0.0.1', 24, 'vde0');
     stack.interfaces();

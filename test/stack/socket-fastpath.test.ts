@@ -37,8 +37,8 @@ test('as root, a vdestack stack makes its sockets by setns; other plugins throug
   const vde = new Stack('vdestack', 'null://');
   const kernel = new Stack('kernel');
   try {
-    expect(vde.socketPath).toBe('setns');
-    expect(kernel.socketPath).toBe('helper');
+    expect(vde.socketMode).toBe('setns');
+    expect(kernel.socketMode).toBe('helper');
     const home = threadNetns();
     fs.closeSync(kernel.socketFd(4, 'tcp'));
     expect(threadNetns()).toBe(home);
@@ -52,7 +52,7 @@ describe('sockets made by setns', () => {
   const [a, b] = useTestNetwork(2);
 
   test('are in the stack\'s namespace: reachable from another stack and from the stack\'s lo, not from the host', async () => {
-    expect(a.stack.socketPath).toBe('setns');
+    expect(a.stack.socketMode).toBe('setns');
     const server = a.stack.net.createServer((c) => { c.on('error', () => {}); c.end('from a'); });
     server.listen(7100, '0.0.0.0');
     await once(server, 'listening');
@@ -105,7 +105,7 @@ describe('sockets made by setns', () => {
       const home = fs.readlinkSync('/proc/thread-self/ns/net');
       const server = stack.net.createServer((c) => { c.on('error', () => {}); c.end('from the worker'); });
       server.listen(7101, ${JSON.stringify(a.ip4)}, () => parentPort.postMessage({
-        path: stack.socketPath, home, sameNs: fs.readlinkSync('/proc/thread-self/ns/net') === home,
+        path: stack.socketMode, home, sameNs: fs.readlinkSync('/proc/thread-self/ns/net') === home,
       }));
       parentPort.on('message', () => server.close(() => { stack.close(); parentPort.postMessage('closed'); }));
     `, { eval: true, workerData: a.stack.share() });
@@ -124,7 +124,7 @@ describe('sockets made by setns', () => {
     }
     // The worker's copy of the namespace fd and its thread's own namespace fd are closed.
     expect(openFds()).toBe(fds);
-    expect(a.stack.socketPath).toBe('setns'); // the owner's stack is untouched
+    expect(a.stack.socketMode).toBe('setns'); // the owner's stack is untouched
   });
 });
 

@@ -1,13 +1,14 @@
-// The error builders (src/internal/errors.ts, src/dns/errors.ts), each compared with the error Node
-// itself throws for the same mistake in this run: a Node API is called with the same bad value and
-// its message, name and code are the reference. (The "Received ..." part for many more kinds of
-// value: test/unit/node-reference.test.ts where present.)
+// The error builders (src/internal/errors.ts, src/internal/validators.ts, src/dns/errors.ts), each
+// compared with the error Node itself throws for the same mistake in this run: a Node API is called
+// with the same bad value and its message, name and code are the reference. (The "Received ..."
+// part for many more kinds of value: node-reference.test.ts.)
 import * as dns from 'node:dns';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { getSystemErrorName } from 'node:util';
-import { checkPort, dnsError, invalidIpAddress, missingArgs } from '../../src/dns/errors';
-import { invalidArgType, stackClosed, withContext } from '../../src/internal/errors';
+import { getSystemErrorMap, getSystemErrorName } from 'node:util';
+import { dnsError } from '../../src/dns/errors';
+import { invalidArgType, invalidIpAddress, missingArgs, stackClosed, withContext } from '../../src/internal/errors';
+import { validatePort } from '../../src/internal/validators';
 
 /** What fn throws, as name, code and message ('nothing thrown' if it returns). */
 function thrown(fn: () => unknown): { name: string; code?: string; message: string } | 'nothing thrown' {
@@ -52,12 +53,12 @@ test('ERR_INVALID_IP_ADDRESS as setServers() says it', () => {
 test.each([[70000], [-1], [1.5], ['abc'], [''], [' '], [{}], [null], [true], [2 ** 40]])('node:dns\'s port check for %p', (port) => {
   const theirs = thrown(() => dns.lookupService('127.0.0.1', port as number, () => undefined));
   expect(theirs).toMatchObject({ code: 'ERR_SOCKET_BAD_PORT' });
-  expect(thrown(() => checkPort(port))).toEqual(theirs);
+  expect(thrown(() => validatePort(port))).toEqual(theirs);
 });
 
 test('ports node:dns takes are taken, numeric strings as numbers', () => {
   for (const [port, n] of [[0, 0], [65535, 65535], ['80', 80], [' 443 ', 443], ['0x50', 80]] as const) {
-    expect(checkPort(port)).toBe(n);
+    expect(validatePort(port)).toBe(n);
   }
 });
 
@@ -72,16 +73,16 @@ test('DNS failures read as Node\'s DNSException: "syscall code hostname", errno 
 });
 
 describe('withContext: a failed native call made actionable', () => {
-  // The addon's error shape: a message "syscall CODE: detail", a negative errno and the syscall.
-  const native = (errno: number, syscall: string) =>
-    Object.assign(new Error(`${syscall} ${getSystemErrorName(errno)}: detail from the addon`), { errno, syscall });
+  // The addon's error shape: strerror's text as the message, a negative errno and the syscall.
+  const strerror = (errno: number) => getSystemErrorMap().get(errno)![1];
+  const native = (errno: number, syscall: string) => Object.assign(new Error(strerror(errno)), { errno, syscall });
 
   test('the code is Node\'s name for the errno, as fs names it', () => {
     const fromFs = thrown(() => fs.openSync(path.join(__dirname, 'no such file'), 'r'));
     expect(fromFs).toMatchObject({ code: 'ENOENT' });
     const e = withContext(native(-2, 'ioth_newstack'), 'creating a stack', { vnl: 'vde:///x' }, 'is the switch running?');
     expect(e).toMatchObject({ code: (fromFs as { code: string }).code, errno: -2, syscall: 'ioth_newstack', vnl: 'vde:///x' });
-    expect(e.message).toBe('ioth_newstack ENOENT: detail from the addon (creating a stack): is the switch running?');
+    expect(e.message).toBe(`ioth_newstack ENOENT: ${strerror(-2)} (creating a stack): is the switch running?`);
     expect(e).toBeInstanceOf(Error);
   });
 

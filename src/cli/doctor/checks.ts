@@ -29,8 +29,10 @@ export interface Context {
   userns?: { ran: boolean; ok: boolean; message: string };
 }
 
-/** Node major versions the test suite runs on (scripts/test.sh, scripts/verify-debian13.sh). */
-export const TESTED_NODE_MAJORS = [20];
+/** Node major versions the test suite runs on: package.json's iothts.testedNode (scripts/test.sh reads it too). */
+export function testedNodeMajors(): number[] {
+  return packageInfo().json.iothts?.testedNode ?? [];
+}
 
 const SETUP = 'sudo npx iothts setup-system';
 
@@ -241,12 +243,13 @@ function parseMinimum(range: string | undefined): number[] | null {
 export function checkNode(): Finding {
   const range = packageInfo().json.engines?.node;
   const have = process.versions.node.split('.').map(Number);
-  const tested = `tested: Node ${TESTED_NODE_MAJORS.join(', ')}`;
+  const majors = testedNodeMajors();
+  const tested = `tested: Node ${majors.join(', ')}`;
   const min = parseMinimum(range);
   if (!min) return finding('node', 'warn', `${process.version}; the package's engines.node (${range ?? 'absent'}) is not a plain >= range; ${tested}`);
   const older = have[0] !== min[0] ? have[0] < min[0] : have[1] !== min[1] ? have[1] < min[1] : have[2] < min[2];
   if (older) return finding('node', 'fail', `${process.version} is older than the package needs (${range}); ${tested}`, `install Node.js ${min.join('.')} or later`);
-  if (!TESTED_NODE_MAJORS.includes(have[0])) return finding('node', 'warn', `${process.version} (needs ${range}) is not among the versions the suite runs on (${tested})`);
+  if (!majors.includes(have[0])) return finding('node', 'warn', `${process.version} (needs ${range}) is not among the versions the suite runs on (${tested})`);
   return finding('node', 'ok', `${process.version} (needs ${range}; ${tested})`);
 }
 

@@ -118,7 +118,7 @@ export function failingLibrary(message: string): string | null {
 
 export interface PackageRoot {
   dir: string;
-  json: { version?: string; engines?: { node?: string } };
+  json: { version?: string; engines?: { node?: string }; iothts?: { testedNode?: number[] } };
 }
 
 /** The package's root and its package.json. */

@@ -1,0 +1,231 @@
+/* The netlink requests iothts makes itself, through a netlink socket of the stack (libioth's
+ * nldialog, or ioth_msocket(AF_NETLINK)): the dumps behind links/addresses/routes, the TCP summary
+ * (NETLINK_SOCK_DIAG), an on-link route and an address with IFA_FLAGS, which nlinline cannot send. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <ioth.h>
+#include <netinet/in.h>
+#include <linux/sock_diag.h>
+#include <linux/inet_diag.h>
+#include "../libioth_calls.h"
+
+/* Appends attribute `type` holding `len` bytes at *p; moves *p past it (4-byte aligned). */
+static void put_attr(char **p, unsigned short type, const void *data, int len) {
+  struct nlattr a = {.nla_len = sizeof(struct nlattr) + len, .nla_type = type};
+  memcpy(*p, &a, sizeof(a));
+  memcpy(*p + sizeof(a), data, len);
+  memset(*p + a.nla_len, 0, NLA_ALIGN(a.nla_len) - a.nla_len);
+  *p += NLA_ALIGN(a.nla_len);
+}
+
+int iothts_ipaddr_add_flags(struct ioth *stack, int family, const void *addr, int prefixlen,
+    unsigned int ifindex, unsigned int flags) {
+  int addrlen = family == AF_INET6 ? 16 : 4;
+  uint32_t value = flags;
+  /* nlinline's request (IFA_LOCAL and IFA_ADDRESS, NLM_F_EXCL | NLM_F_CREATE), plus IFA_FLAGS:
+   * the 32-bit flags attribute, which the kernel reads instead of ifa_flags' 8 bits. */
+  struct {
+    struct nlmsghdr h;
+    struct ifaddrmsg i;
+    char attrs[2 * NLA_ALIGN(sizeof(struct nlattr) + 16) + NLA_ALIGN(sizeof(struct nlattr) + 4)];
+  } msg;
+  memset(&msg, 0, sizeof(msg));
+  msg.h.nlmsg_type = RTM_NEWADDR;
+  msg.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE;
+  msg.h.nlmsg_seq = 1;
+  msg.i.ifa_family = family;
+  msg.i.ifa_prefixlen = prefixlen;
+  msg.i.ifa_scope = RT_SCOPE_UNIVERSE;
+  msg.i.ifa_index = ifindex;
+  char *p = msg.attrs;
+  put_attr(&p, IFA_LOCAL, addr, addrlen);
+  put_attr(&p, IFA_ADDRESS, addr, addrlen);
+  put_attr(&p, IFA_FLAGS, &value, sizeof(value));
+  msg.h.nlmsg_len = (uint32_t) (p - (char *) &msg);
+  return ioth_nldialog(stack, &msg);
+}
+
+static int onlink_route(struct ioth *stack, int add, int family, const void *dst,
+    int dst_prefixlen, unsigned int ifindex) {
+  int addrlen = family == AF_INET6 ? 16 : 4;
+  struct route_msg {
+    struct nlmsghdr h;
+    struct rtmsg r;
+    struct nlattr oif_h;
+    uint32_t oif;
+    struct nlattr dst_h;
+    unsigned char dst[16];
+  } msg;
+  memset(&msg, 0, sizeof(msg));
+  msg.h.nlmsg_len = offsetof(struct route_msg, dst_h);
+  msg.h.nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
+  msg.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_EXCL | NLM_F_CREATE : 0);
+  msg.h.nlmsg_seq = 1;
+  msg.r.rtm_family = family;
+  msg.r.rtm_dst_len = dst_prefixlen;
+  msg.r.rtm_table = RT_TABLE_MAIN;
+  msg.r.rtm_protocol = RTPROT_BOOT;
+  msg.r.rtm_scope = RT_SCOPE_LINK;
+  msg.r.rtm_type = RTN_UNICAST;
+  msg.oif_h.nla_type = RTA_OIF;
+  msg.oif_h.nla_len = sizeof(msg.oif_h) + sizeof(msg.oif);
+  msg.oif = ifindex;
+  if (dst_prefixlen > 0) {
+    msg.dst_h.nla_type = RTA_DST;
+    msg.dst_h.nla_len = sizeof(msg.dst_h) + addrlen;
+    memcpy(msg.dst, dst, addrlen);
+    msg.h.nlmsg_len += NLA_ALIGN(msg.dst_h.nla_len);
+  }
+  return ioth_nldialog(stack, &msg);
+}
+
+int iothts_iproute(struct ioth *stack, int add, int family, const void *dst, int dst_prefixlen,
+    const void *gw, unsigned int ifindex) {
+  unsigned char dstcopy[16] = {0}, gwcopy[16] = {0};
+  int addrlen = family == AF_INET6 ? 16 : 4;
+  if (dst == NULL)
+    dst_prefixlen = 0;
+  else
+    memcpy(dstcopy, dst, addrlen);
+  if (gw == NULL)
+    return onlink_route(stack, add, family, dstcopy, dst_prefixlen, ifindex);
+  memcpy(gwcopy, gw, addrlen);
+  return add ? ioth_iproute_add(stack, family, dstcopy, dst_prefixlen, gwcopy, ifindex)
+             : ioth_iproute_del(stack, family, dstcopy, dst_prefixlen, gwcopy, ifindex);
+}
+
+/* Sends one dump request on a netlink socket and calls visit() for every reply message up to
+ * NLMSG_DONE; an NLMSG_ERROR ends it with that error. Returns 0, or -1 with errno set. */
+static int nl_dump(int fd, const void *req, size_t reqlen,
+    int (*visit)(const struct nlmsghdr *h, void *arg), void *arg) {
+  size_t cap = 262144;  /* more than a dump part ever holds: the kernel would truncate, not split */
+  char *buf = malloc(cap);
+  if (buf == NULL)
+    return errno = ENOMEM, -1;
+  int done = 0, err = 0;
+  if (ioth_send(fd, req, reqlen, 0) < 0)
+    err = errno;
+  while (!done && !err) {
+    ssize_t n = ioth_recv(fd, buf, cap, 0);
+    if (n < 0) { err = errno == EAGAIN ? ETIMEDOUT : errno; break; }
+    if (n == 0) { err = EPROTO; break; }
+    int rest = (int) n;
+    for (struct nlmsghdr *h = (struct nlmsghdr *) buf; !done && !err && NLMSG_OK(h, rest); h = NLMSG_NEXT(h, rest)) {
+      if (h->nlmsg_type == NLMSG_DONE)
+        done = 1;
+      else if (h->nlmsg_type == NLMSG_ERROR) {
+        struct nlmsgerr *e = NLMSG_DATA(h);
+        err = e->error < 0 ? -e->error : EPROTO;
+      } else if (visit(h, arg) < 0)
+        err = errno ? errno : EPROTO;
+    }
+  }
+  free(buf);
+  return err ? (errno = err, -1) : 0;
+}
+
+/* A netlink socket of the stack that never waits long for an answer: the stack answers at once. */
+static int nl_socket(struct ioth *stack, int protocol) {
+  int fd = ioth_msocket(stack, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+  if (fd < 0)
+    return -1;
+  struct timeval timeout = {2, 0};
+  ioth_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  return fd;
+}
+
+struct collected {
+  char *buf;
+  size_t len, cap;
+};
+
+static int collect(const struct nlmsghdr *h, void *arg) {
+  struct collected *c = arg;
+  size_t size = NLMSG_ALIGN(h->nlmsg_len);
+  if (c->cap - c->len < size) {
+    size_t cap = c->cap + (size > 262144 ? size : 262144);
+    char *bigger = realloc(c->buf, cap);
+    if (bigger == NULL)
+      return errno = ENOMEM, -1;
+    c->buf = bigger;
+    c->cap = cap;
+  }
+  memcpy(c->buf + c->len, h, h->nlmsg_len);
+  memset(c->buf + c->len + h->nlmsg_len, 0, size - h->nlmsg_len);
+  c->len += size;
+  return 0;
+}
+
+long iothts_nldump(struct ioth *stack, int type, int family, void **out) {
+  struct {
+    struct nlmsghdr h;
+    struct rtgenmsg g;
+  } req;
+  memset(&req, 0, sizeof(req));
+  req.h.nlmsg_len = sizeof(req);
+  req.h.nlmsg_type = type;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.h.nlmsg_seq = 1;
+  req.g.rtgen_family = family;
+  int fd = nl_socket(stack, NETLINK_ROUTE);
+  if (fd < 0)
+    return -1;
+  struct collected c = {NULL, 0, 0};
+  int rv = nl_dump(fd, &req, sizeof(req), collect, &c);
+  int saved = errno;
+  ioth_close(fd);
+  if (rv < 0) {
+    free(c.buf);
+    return errno = saved, -1;
+  }
+  *out = c.buf;
+  return (long) c.len;
+}
+
+static int count_tcp(const struct nlmsghdr *h, void *arg) {
+  struct iothts_tcp_summary *sum = arg;
+  if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+    return 0;
+  const struct inet_diag_msg *m = NLMSG_DATA(h);
+  if (m->idiag_state >= IOTHTS_TCP_STATES)
+    return 0;
+  sum->sockets[m->idiag_state]++;
+  if (m->idiag_wqueue > 0) {
+    sum->unacked[m->idiag_state]++;
+    sum->unacked_bytes[m->idiag_state] += m->idiag_wqueue;
+  }
+  return 0;
+}
+
+int iothts_tcp_summary(struct ioth *stack, struct iothts_tcp_summary *out) {
+  memset(out, 0, sizeof(*out));
+  int fd = nl_socket(stack, NETLINK_SOCK_DIAG);
+  if (fd < 0)
+    return -1;
+  static const int families[] = {AF_INET, AF_INET6};
+  int rv = 0;
+  for (int i = 0; i < 2 && rv == 0; i++) {
+    struct {
+      struct nlmsghdr h;
+      struct inet_diag_req_v2 r;
+    } req;
+    memset(&req, 0, sizeof(req));
+    req.h.nlmsg_len = sizeof(req);
+    req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    req.h.nlmsg_seq = i + 1;
+    req.r.sdiag_family = families[i];
+    req.r.sdiag_protocol = IPPROTO_TCP;
+    req.r.idiag_states = ~0U;  /* every state */
+    rv = nl_dump(fd, &req, sizeof(req), count_tcp, out);
+  }
+  int saved = errno;
+  ioth_close(fd);
+  errno = saved;
+  return rv;
+}

@@ -1,0 +1,78 @@
+// The running Node as the reference, where iothts mirrors something of Node's that differs between
+// releases. For an error, a public Node API that validates the same value (and throws before doing
+// anything else) is called and what it says is reused; iothts's own text is only the fallback for a
+// Node that does not throw. Differences seen: how "Received ..." describes objects (24 changed it),
+// the order lookup() lists its orders in (20.19 and 20.20 differ), whether lookupService() checks its
+// address's type first (24 does), and lookup() of an empty host name (a warning up to 24, an error
+// in 26).
+import * as dns from 'node:dns';
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import { basename } from 'node:path';
+
+// Taken now: the override later puts a stack's functions in node:dns's place.
+const { lookup, lookupService, getDefaultResultOrder, setDefaultResultOrder } = dns;
+const promisesLookup = dns.promises.lookup;
+const addListener = EventEmitter.prototype.on;
+const emitter = new EventEmitter();
+const noop = (): void => undefined;
+
+export interface NodeArgError extends Error {
+  code: string;
+}
+
+/** The ERR_* error `probe` throws, re-created here (a stack from our caller, not from the probe). */
+function thrownBy(probe: () => unknown): NodeArgError | undefined {
+  try {
+    probe();
+  } catch (e) {
+    const code = (e as { code?: unknown })?.code;
+    if (typeof code !== 'string' || !code.startsWith('ERR_')) return undefined;
+    // By name: Node's errors come from its own realm, where instanceof of a vm context's classes fails.
+    const { name } = e as Error;
+    const Ctor = name === 'RangeError' ? RangeError : name === 'TypeError' ? TypeError : Error;
+    return Object.assign(new Ctor((e as Error).message), { code });
+  }
+  return undefined;
+}
+
+/** "Received ..." as the running Node's ERR_INVALID_ARG_TYPE describes `value`. */
+export function nodeReceived(value: unknown): string | undefined {
+  // A listener must be a function, a path a string: one of the two refuses any value.
+  const e = thrownBy(() => (typeof value === 'function' ? basename(value as never) : addListener.call(emitter, 'probe', value as never)));
+  const at = e?.code === 'ERR_INVALID_ARG_TYPE' ? e.message.indexOf('. Received ') : -1;
+  return at < 0 ? undefined : e!.message.slice(at + 2);
+}
+
+/** What node:dns's lookup() throws for `options.order: value` (an IP literal: nothing is looked up). */
+export function nodeOrderError(value: unknown): NodeArgError | undefined {
+  return thrownBy(() => lookup('127.0.0.1', { order: value } as never, noop));
+}
+
+/** What node:dns's setDefaultResultOrder() throws for `value`; the default order is left as it was. */
+export function nodeDefaultOrderError(value: unknown): NodeArgError | undefined {
+  const before = getDefaultResultOrder();
+  return thrownBy(() => {
+    setDefaultResultOrder(value as never);
+    setDefaultResultOrder(before);
+  });
+}
+
+/** What node:dns's lookupService() throws for an `address` that is no IP address (never asked otherwise). */
+export function nodeServiceAddressError(address: unknown): NodeArgError | undefined {
+  if (typeof address === 'string' && isIP(address)) return undefined;
+  return thrownBy(() => lookupService(address as never, 0, noop));
+}
+
+/**
+ * lookup() of an empty (falsy) host name, answered by node:dns itself: every Node answers it
+ * without asking any resolver, in its own way (20 to 24: null after a DEP0118 warning; 26: an
+ * ERR_INVALID_ARG_VALUE thrown, or a rejected promise).
+ */
+export function emptyHostnameLookup(hostname: unknown, options: unknown, callback: unknown): void {
+  lookup(hostname as string, options as dns.LookupOptions, callback as () => void);
+}
+
+export function emptyHostnamePromisesLookup(hostname: unknown, options: unknown): Promise<unknown> {
+  return promisesLookup(hostname as string, options as dns.LookupOptions);
+}
