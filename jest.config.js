@@ -19,8 +19,6 @@ const tier = (name, extra = {}) => ({
   roots: [`<rootDir>/test/${name}`],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-  // Stacks are real processes and namespaces: keep runs bounded.
-  testTimeout: 30000,
   ...extra,
 });
 
@@ -32,9 +30,11 @@ const privateNetns = { setupFilesAfterEnv: ['<rootDir>/test/setup/private-netns.
 module.exports = {
   // One file at a time per core: the machine is shared and stacks are processes.
   maxWorkers: 2,
+  // Stacks are real processes and namespaces: keep runs bounded. (jest reads the timeout from here
+  // only: a project's testTimeout is ignored; the unit tier sets its own in its setup file.)
+  testTimeout: 30000,
   projects: [
     tier('unit', {
-      testTimeout: 10000,
       // The addon is out of reach: node-gyp-build and any .node file resolve to a module that
       // throws and records the attempt, and the setup file fails the test file that made one.
       moduleNameMapper: { '^node-gyp-build$': '<rootDir>/test/setup/no-addon.js', '\\.node$': '<rootDir>/test/setup/no-addon.js' },

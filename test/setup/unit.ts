@@ -15,6 +15,9 @@ const mapped = (): boolean | null => {
 // A jest worker may have run a stack test file before this one: then the maps cannot tell.
 const mappedBefore = mapped();
 
+// Pure logic is quick: a unit test still running after 10 s hangs (the other tiers allow 30 s).
+jest.setTimeout(10000);
+
 afterAll(() => {
   const attempts = (globalThis as { __iothtsAddonLoads?: string[] }).__iothtsAddonLoads ?? [];
   if (attempts.length > 0) {
