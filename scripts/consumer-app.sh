@@ -3,7 +3,7 @@
 # and express installed from the npm registry, with no compiler, make or cmake on PATH (so the
 # addon that loads there can only be the prebuilt one). Prints the folder. Used by scripts/test.sh
 # before the suite enters its private network namespace (npm needs the registry);
-# test/installed-package.test.ts then runs apps from it.
+# test/network/installed-package.test.ts then runs apps from it.
 #
 #   scripts/consumer-app.sh DIR
 set -euo pipefail

@@ -39,6 +39,14 @@ node -e '
     try { r = JSON.parse(require("node:fs").readFileSync(file, "utf8")); } catch { r = null; }
     if (!r) { console.log(`Node ${label}: no report (the run did not finish)`); failed++; continue; }
     console.log(`Node ${label}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped (${seconds} s)`);
+    // Per tier (the folder under test/), so that the tier of a failure shows at a glance.
+    const tiers = {};
+    for (const result of r.testResults) {
+      const tier = (/[/]test[/]([^/]+)[/][^/]+$/.exec(result.name) || [])[1] || "other";
+      const t = (tiers[tier] ??= { passed: 0, failed: 0, pending: 0 });
+      for (const a of result.assertionResults) t[a.status === "passed" ? "passed" : a.status === "failed" ? "failed" : "pending"]++;
+    }
+    for (const [tier, t] of Object.entries(tiers)) console.log(`  ${tier}: ${t.passed} passed, ${t.failed} failed, ${t.pending} skipped`);
     passed += r.numPassedTests; failed += r.numFailedTests + (r.numRuntimeErrorTestSuites || 0); skipped += r.numPendingTests;
   }
   console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);

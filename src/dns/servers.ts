@@ -29,7 +29,7 @@ function server(address: string, port: number, index: number, text: string): Dns
 /** Node's setServers() parsing, same regular expressions and same errors. */
 export function parseServers(servers: unknown): DnsServer[] {
   if (!Array.isArray(servers)) throw invalidArgType('servers', 'an instance of Array', servers);
-  return servers.map((value: unknown, index) => {
+  const parsed = servers.map((value: unknown, index) => {
     const text = validateString(value, `servers[${index}]`);
     if (isIP(text)) return server(text, DNS_PORT, index, text);
     const bracketed = /^\[([^[\]]*)\]/.exec(text);
@@ -40,6 +40,8 @@ export function parseServers(servers: unknown): DnsServer[] {
     if (split && isIP(split[1])) return server(split[1], split[2] ? Number.parseInt(split[2], 10) : DNS_PORT, index, text);
     throw invalidIpAddress(text);
   });
+  // c-ares keeps one of each address and port, so Node's getServers() lists each once.
+  return parsed.filter((s, i) => parsed.findIndex((o) => o.address === s.address && o.port === s.port) === i);
 }
 
 export function formatServers(servers: readonly DnsServer[]): string[] {

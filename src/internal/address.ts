@@ -16,7 +16,12 @@ export function parseIp(name: string, value: unknown): ParsedIp {
   if (typeof value !== 'string') throw invalidArgType(name, 'of type string (an IP address)', value);
   // Node's own checks decide what is an address (ipaddr.js would also take legacy forms like "10.1").
   if (isIPv4(value) || (isIPv6(value) && !value.includes('%'))) {
-    const bytes = Buffer.from(ipaddr.parse(value).toByteArray());
+    // ipaddr.js reads a dotted tail after "::" as IPv4-mapped ("::10.0.0.1" as ::ffff:10.0.0.1):
+    // in IPv6 the tail becomes its two hex groups first.
+    const group = (hi: string, lo: string) => (Number(hi) * 256 + Number(lo)).toString(16);
+    const text = isIPv4(value) ? value
+      : value.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a: string, b: string, c: string, d: string) => `${group(a, b)}:${group(c, d)}`);
+    const bytes = Buffer.from(ipaddr.parse(text).toByteArray());
     return { family: bytes.length === 4 ? 4 : 6, bytes, text: formatIp(bytes) };
   }
   throw invalidArgValue(name, value, 'must be an IPv4 or IPv6 address (without a zone)');

@@ -1,10 +1,10 @@
-// A small authoritative DNS server for the tests, on one stack's raw sockets: UDP and TCP on a port
-// (53 by default) of every IPv4 and IPv6 address of the stack (stack.dgram and stack.net),
-// answering from a zone table, with per-name rules to misbehave. It records every query it receives.
-import * as dgram from 'node:dgram';
-import * as net from 'node:net';
+// A small authoritative DNS server for the tests: UDP and TCP on a port (53 by default) of every
+// IPv4 and IPv6 address of a stack (stack.dgram and stack.net), or of the given addresses with
+// Node's own dgram and net (the unit tier runs it on the host's 127.0.0.1), answering from a zone
+// table, with per-name rules to misbehave. It records every query it receives.
+import type * as dgram from 'node:dgram';
+import type * as net from 'node:net';
 import * as packet from 'dns-packet';
-import type { Stack } from '../../src';
 
 export type Rcode = 'NOERROR' | 'FORMERR' | 'SERVFAIL' | 'NXDOMAIN' | 'NOTIMP' | 'REFUSED';
 const RCODES: Record<Rcode, number> = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 };
@@ -33,34 +33,61 @@ export interface SeenQuery {
 
 export const POISON = '6.6.6.6';
 
+/** Where the sockets come from: a Stack, or { dgram, net } of Node itself. */
+export interface SocketSource {
+  dgram: { createSocket(options: dgram.SocketOptions): dgram.Socket };
+  net: { createServer(listener: (socket: net.Socket) => void): net.Server };
+}
+
+/** The address to listen on per family (a stack: every address of its own). */
+export type ListenOn = Partial<Record<4 | 6, string>>;
+const EVERY_ADDRESS: ListenOn = { 4: '0.0.0.0', 6: '::' };
+
 const lower = (name: string) => name.toLowerCase();
 
 export class DnsTestServer {
   readonly queries: SeenQuery[] = [];
+  /** The port it listens on. */
+  port = 0;
   /** Misbehaviour by query name (lower case). */
   readonly rules = new Map<string, Rule>();
   readonly #closers: Array<() => void> = [];
   readonly #spoofers = new Map<4 | 6, dgram.Socket>();
 
-  private constructor(readonly stack: Stack, readonly zone: packet.Answer[]) {}
+  private constructor(readonly source: SocketSource, readonly zone: packet.Answer[]) {}
 
-  static async start(stack: Stack, zone: packet.Answer[], port = 53): Promise<DnsTestServer> {
-    const server = new DnsTestServer(stack, zone);
+  /**
+   * Listens on `port` (0: one the system picks, the same for UDP and TCP; see `port`) of the
+   * addresses in `on`.
+   */
+  static async start(source: SocketSource, zone: packet.Answer[], port = 53,
+    on: ListenOn = EVERY_ADDRESS): Promise<DnsTestServer> {
+    const server = new DnsTestServer(source, zone);
     for (const family of [4, 6] as const) {
-      const udp = stack.dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: true });
+      const host = on[family];
+      if (host === undefined) continue;
+      // (IPv6 only on the IPv6 sockets: Node's own refuse the flag on IPv4 ones, EINVAL.)
+      const udp = source.dgram.createSocket(family === 4 ? { type: 'udp4' } : { type: 'udp6', ipv6Only: true });
       udp.on('message', (msg, from) => server.#onUdp(udp, family, msg, from));
-      await new Promise<void>((resolve) => udp.bind(port, family === 4 ? '0.0.0.0' : '::', resolve));
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind(port || server.port, host, () => {
+          udp.off('error', reject);
+          resolve();
+        });
+      });
       server.#closers.push(() => udp.close());
+      server.port ||= udp.address().port;
 
       const connections = new Set<net.Socket>();
-      const tcp = stack.net.createServer((conn) => {
+      const tcp = source.net.createServer((conn) => {
         connections.add(conn);
         conn.on('close', () => connections.delete(conn));
         server.#onTcp(conn);
       });
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);
-        tcp.listen({ port, host: family === 4 ? '0.0.0.0' : '::', ipv6Only: true }, resolve);
+        tcp.listen({ port: server.port, host, ipv6Only: family === 6 }, resolve);
       });
       server.#closers.push(() => {
         tcp.close();
@@ -143,7 +170,7 @@ export class DnsTestServer {
   #spoofer(family: 4 | 6): dgram.Socket {
     let s = this.#spoofers.get(family);
     if (!s) {
-      s = this.stack.dgram.createSocket(family === 4 ? 'udp4' : 'udp6');
+      s = this.source.dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6' });
       this.#spoofers.set(family, s);
     }
     return s;

@@ -1,11 +1,12 @@
 // Guards for tests that use vxvde:// or slirp://: they must run inside the private network namespace
-// made by scripts/in-private-netns.sh (npm test does it), never in the host's.
+// made by scripts/in-private-netns.sh (npm test does it), never in the host's. The network and
+// reliability tiers check it before each test file loads (test/setup/private-netns.ts).
 import * as os from 'node:os';
 
 export function assertPrivateNetns(): void {
   if (process.env.IOTHTS_PRIVATE_NETNS !== 'inside') {
-    throw new Error('these tests use vxvde:// and slirp://: run them with `npm test` ' +
-      '(scripts/in-private-netns.sh), which makes a private network namespace');
+    throw new Error('these tests use vxvde:// and slirp://: run them with `npm test`, `npm run test:network` or ' +
+      '`npm run test:reliability` (scripts/in-private-netns.sh), which make a private network namespace');
   }
   // The private namespace holds only lo: any other interface means this is a real network.
   const outside = Object.entries(os.networkInterfaces())

@@ -36,6 +36,24 @@ export class TestNetwork {
   }
 }
 
+/**
+ * The network most socket tests start from: `count` hosts (10.0.0.1..count, fd00::1..count) made
+ * before the file's tests and closed after them. The hosts are returned at once and filled in by
+ * beforeAll, so `const [a, b] = useTestNetwork(2)` reads well at the top of a file. `extra(n)`
+ * gives more addresses (address/prefix) for host n.
+ */
+export function useTestNetwork(count: number, extra: (n: number) => string[] = () => []): Host[] {
+  const hosts = Array.from({ length: count }, () => ({}) as Host);
+  let network: TestNetwork | undefined;
+  beforeAll(async () => {
+    network = new TestNetwork();
+    const made = await Promise.all(hosts.map((_, i) => network!.add(i + 1, extra(i + 1))));
+    made.forEach((host, i) => Object.assign(hosts[i], host));
+  });
+  afterAll(() => network?.close());
+  return hosts;
+}
+
 export function once<T = unknown>(emitter: NodeJS.EventEmitter, event: string, ms = 10000): Promise<T[]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no '${event}' within ${ms} ms`)), ms);

@@ -1,5 +1,6 @@
 // Process and descriptor accounting from /proc, to check that stacks leave nothing behind.
 import * as fs from 'node:fs';
+import { until } from './until';
 
 /** Live (non-zombie) child processes of `pid`. */
 export function childrenOf(pid: number): number[] {
@@ -34,9 +35,6 @@ export function openFds(): number {
 /** Waits until `pids` are all gone; returns how long it took in ms, or throws after `limitMs`. */
 export async function waitGone(pids: number[], limitMs: number): Promise<number> {
   const start = Date.now();
-  while (pids.some(isAlive)) {
-    if (Date.now() - start > limitMs) throw new Error(`processes ${pids.filter(isAlive).join(', ')} still alive after ${limitMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await until(() => `processes ${pids.filter(isAlive).join(', ')} gone`, () => !pids.some(isAlive), { timeout: limitMs, interval: 20 });
   return Date.now() - start;
 }

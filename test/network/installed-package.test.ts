@@ -1,0 +1,116 @@
+// iothts as a user gets it: the packed tarball installed into a fresh app folder with express, by
+// npm from the registry, with no compiler on PATH (scripts/consumer-app.sh, run by scripts/test.sh
+// before the suite enters its private network namespace: npm needs the registry). Then, on the Node
+// running this suite, an unmodified express app under the hook in an EMPTY network namespace
+// (anything that touched the host's stack would fail there), the hook through --import, --require
+// and NODE_OPTIONS, ES module and CommonJS consumers, a strict TypeScript consumer of the installed
+// types, and the one-line error of a machine without libioth.
+import { execFile, execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const app = process.env.IOTHTS_CONSUMER_APP;
+const fixtures = path.join(__dirname, '..', 'fixtures', 'consumer');
+const installed = app ? path.join(app, 'node_modules', 'iothts') : '';
+
+// Without the prepared app there is nothing to test: scripts/test.sh (and so CI) always makes it.
+const describeInstalled = app || process.env.CI ? describe : describe.skip;
+if (!app) console.warn('installed-package: IOTHTS_CONSUMER_APP is not set (scripts/test.sh sets it)');
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(args[0], args.slice(1), { cwd: app, env: { ...process.env, ...env }, timeout: 30000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** node in an empty network namespace: not even lo is up. */
+const isolated = (...args: string[]) => ['unshare', '--net', '--', process.execPath, ...args];
+// The hook's default network: slirp, 10.0.2.15/24.
+const appEnv = { APP_ADDRESS: '10.0.2.15', NODE_OPTIONS: '' };
+
+describeInstalled('the installed package', () => {
+  beforeAll(() => {
+    if (!app) throw new Error('IOTHTS_CONSUMER_APP is not set: run scripts/test.sh, or scripts/consumer-app.sh DIR first');
+    fs.copyFileSync(path.join(fixtures, 'express-app.js'), path.join(app, 'express-app.js'));
+    fs.copyFileSync(path.join(fixtures, 'esm-app.mjs'), path.join(app, 'esm-app.mjs'));
+    fs.copyFileSync(path.join(fixtures, 'consumer.mts'), path.join(app, 'consumer.mts'));
+  });
+
+  test('holds the library, its types, the hook, the launcher, the setup script, the prebuilt addon and the licence; no tests, bench or examples', () => {
+    const files = execFileSync('find', ['.', '-type', 'f'], { cwd: installed, encoding: 'utf8' }).split('\n').filter(Boolean);
+    for (const f of ['./dist/src/index.js', './dist/src/index.d.ts', './dist/register.js', './bin/iothts.js', './LICENSE',
+      './README.md', './scripts/setup-system.sh', './prebuilds/linux-x64/node.napi.glibc.node']) {
+      expect(files).toContain(f);
+    }
+    expect(files.filter((f) => /^\.\/(test|bench|examples|dist\/(bench|examples|test))\//.test(f) || f.endsWith('.map'))).toEqual([]);
+    expect(fs.readFileSync(path.join(installed, 'LICENSE'), 'utf8')).toMatch(/GNU LESSER GENERAL PUBLIC LICENSE\s+Version 2\.1/);
+  });
+
+  test('the addon that loads is the prebuilt one: nothing was built at install', () => {
+    expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
+    const loaded = execFileSync(process.execPath, ['-e', `
+      const s = new (require('iothts').Stack)('vdestack', 'null://'); s.close();
+      const addon = Object.keys(require.cache).find((f) => f.endsWith('.node'));
+      console.log(require('node:path').relative(process.argv[1], addon));`, installed], { cwd: app, encoding: 'utf8' }).trim();
+    expect(loaded).toBe(path.join('prebuilds', 'linux-x64', 'node.napi.glibc.node'));
+  });
+
+  test('npx iothts doctor, from the installed package, finds the prebuilt addon and makes a stack', async () => {
+    const { code, stdout } = await run([process.execPath, path.join(app!, 'node_modules', '.bin', 'iothts'), 'doctor']);
+    expect(stdout).toMatch(/^ok {3}addon: loaded .*\/node_modules\/iothts\/prebuilds\/linux-x64\/node\.napi\.glibc\.node$/m);
+    expect(stdout).toMatch(/^ok {3}stack: new Stack\('vdestack', 'null:\/\/'\) made/m);
+    expect(code).toBe(0);
+  });
+
+  test('without the hook, the express app in an empty network namespace reaches nothing (the control)', async () => {
+    const { stdout } = await run(isolated('express-app.js'), appEnv);
+    expect(JSON.parse(stdout)).toEqual({ loopback: 'ENETUNREACH', interface: 'ENETUNREACH', hostInterface: null });
+  });
+
+  const hooked: [string, string[], NodeJS.ProcessEnv][] = [
+    ['node --import iothts/register', ['--import', 'iothts/register', 'express-app.js'], {}],
+    ['node --require iothts/register', ['--require', 'iothts/register', 'express-app.js'], {}],
+    ['NODE_OPTIONS=--import iothts/register', ['express-app.js'], { NODE_OPTIONS: '--import iothts/register' }],
+    ['NODE_OPTIONS=--require iothts/register', ['express-app.js'], { NODE_OPTIONS: '--require iothts/register' }],
+  ];
+  test.each(hooked)('%s: the unmodified express app serves and fetches itself on the stack', async (_how, args, env) => {
+    const { code, stdout, stderr } = await run(isolated(...args), { ...appEnv, ...env });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(stdout)).toEqual({
+      loopback: 'hello ::ffff:127.0.0.1',
+      interface: 'hello ::ffff:10.0.2.15',
+      hostInterface: null, // os.networkInterfaces() is still the host's (issue 16 item 3)
+    });
+  });
+
+  test('an ES module consumer imports the API by name and serves express on a stack', async () => {
+    const { code, stdout, stderr } = await run(isolated('esm-app.mjs'));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(stdout)).toEqual({ body: 'esm', plugins: expect.arrayContaining(['kernel', 'vdestack']) });
+  });
+
+  test('a CommonJS consumer requires the API', async () => {
+    const { code, stdout } = await run(isolated('-e', `
+      const { Stack } = require('iothts');
+      const s = new Stack('vdestack', 'null://');
+      s.config('eth,ip=10.0.0.1/24');
+      console.log(s.interfaces().vde0[0].cidr); s.close();`));
+    expect({ code, stdout }).toEqual({ code: 0, stdout: '10.0.0.1/24\n' });
+  });
+
+  test('a strict TypeScript consumer compiles against the installed types', () => {
+    const root = path.resolve(__dirname, '..', '..');
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '--noEmit', '--strict', '--module', 'node16',
+      '--moduleResolution', 'node16', '--target', 'es2022', '--lib', 'es2022,esnext.disposable', '--types', 'node',
+      '--typeRoots', path.join(root, 'node_modules', '@types'), 'consumer.mts'], { cwd: app, encoding: 'utf8', timeout: 60000 });
+  }, 60000);
+
+  test('on a machine without libioth, the hook says so in one line, naming the packages to install', async () => {
+    const { code, stdout, stderr } = await run(['unshare', '--mount', '--propagation', 'private', '--',
+      path.join(fixtures, 'without-libioth.sh'), process.execPath, '--import', 'iothts/register', '-e', 'console.log("app ran")']);
+    expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
+    expect(stderr).toMatch(/^iothts\/register: cannot load the iothts native addon: libioth\.so\.0 is missing: .*apt-get install libioth0.*sudo npx iothts setup-system --runtime\n$/);
+  });
+});

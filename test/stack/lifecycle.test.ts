@@ -1,0 +1,143 @@
+// vdestack runs a helper process per stack (it bridges the tap interface to the VDE network). Those
+// helpers must end with close(), with the Node process however it ends, and leave no descriptors.
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { Stack } from '../../src';
+import { childrenOf, isAlive, openFds, waitGone } from '../helpers/procs';
+
+const fixture = path.join(__dirname, '..', 'fixtures', 'hold-stacks.js');
+
+function run(how: string, count = 3): Promise<{ info: { pid: number; helpers: number[] }; exit: Promise<number | null>; kill: () => void }> {
+  const child = spawn(process.execPath, [fixture, String(count), how], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve({ info: JSON.parse(out), exit, kill: () => child.kill('SIGKILL') });
+    });
+    child.on('exit', (code) => { if (!out.includes('\n')) reject(new Error(`fixture exited ${code}: ${err}`)); });
+  });
+}
+
+test('close() ends the helper process at once', async () => {
+  const before = childrenOf(process.pid);
+  const stack = new Stack('vdestack', 'null://');
+  const helpers = childrenOf(process.pid).filter((p) => !before.includes(p));
+  expect(helpers).toHaveLength(1);
+  stack.close();
+  expect(await waitGone(helpers, 1000)).toBeLessThan(1000);
+});
+
+test.each([['exit', 0], ['process.exit', 3], ['throw', 1]])('helpers end with the process (%s)', async (how, code) => {
+  const { info, exit } = await run(how);
+  expect(info.helpers).toHaveLength(3);
+  expect(await exit).toBe(code);
+  // An environment cleanup hook deletes every stack as Node shuts down.
+  expect(await waitGone(info.helpers, 2000)).toBeLessThan(2000);
+});
+
+test('a worker thread\'s stacks end with the worker', async () => {
+  const { Worker } = await import('node:worker_threads');
+  const before = childrenOf(process.pid);
+  const worker = new Worker(`
+    const { parentPort } = require('node:worker_threads');
+    const { Stack } = require(${JSON.stringify(path.resolve(__dirname, '..', '..'))});
+    globalThis.kept = [new Stack('vdestack', 'null://'), new Stack('vdestack', 'null://')];
+    parentPort.postMessage('ready');
+    setInterval(() => {}, 1000);
+  `, { eval: true });
+  await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
+  const helpers = childrenOf(process.pid).filter((p) => !before.includes(p));
+  expect(helpers).toHaveLength(2);
+  await worker.terminate();
+  expect(await waitGone(helpers, 2000)).toBeLessThan(2000);
+});
+
+// Measured (52 kills): most helpers are gone within 25 ms, the others when their 10 s poll wakes
+// them (0.4 to 9.9 s). 12 s is that period plus a margin for a loaded machine.
+test('after SIGKILL, helpers notice within libioth\'s 10 s poll period', async () => {
+  const { info, exit, kill } = await run('hang', 2);
+  expect(info.helpers.every(isAlive)).toBe(true);
+  kill();
+  await exit;
+  const took = await waitGone(info.helpers, 12000);
+  expect(took).toBeLessThan(12000);
+}, 20000);
+
+test('100 stacks created and closed leave no descriptor and no process behind', () => {
+  // The first vdestack stack of a thread opens that thread's own network namespace once, for the
+  // socket fast path (kept until the thread's Node environment ends): not a per-stack descriptor.
+  new Stack('vdestack', 'null://').close();
+  const fds = openFds();
+  const children = childrenOf(process.pid).length;
+  for (let i = 0; i < 100; i++) {
+    const stack = new Stack('vdestack', 'null://');
+    expect(stack.socketMode).toBe('setns'); // each holds a descriptor of its helper's namespace
+    stack.linkSetUpDown('vde0', true);
+    stack.ipAddrAdd('10.0.0.1', 24, 'vde0');
+    stack.interfaces();
+    require('node:fs').closeSync(stack.socketFd(4, 'tcp'));
+    stack.close();
+  }
+  expect(openFds()).toBe(fds);
+  expect(childrenOf(process.pid)).toHaveLength(children);
+});
+
+test('sockets from socketFd are the caller\'s: closing them or the stack in either order is safe', () => {
+  const fds = openFds();
+  const stack = new Stack('vdestack', 'null://');
+  const fd = stack.socketFd(4, 'tcp');
+  stack.close(); // libioth's EBUSY rule does not apply: the fd was released to the caller
+  require('node:fs').closeSync(fd);
+  expect(openFds()).toBe(fds);
+});
+
+test('`using` closes the stack at the end of the block', () => {
+  let seen: Stack | undefined;
+  {
+    using stack = new Stack('vdestack');
+    seen = stack;
+    expect(stack.closed).toBe(false);
+  }
+  expect(seen.closed).toBe(true);
+});
+
+test('closing a hub host while its clients talk returns at once, every time', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iothts-hubclose-'));
+  const fds = openFds();
+  try {
+    let slowest = 0;
+    for (let round = 0; round < 15; round++) {
+      const host = new Stack('vdestack', `hub://${dir}/hub${round}`);
+      const clients = [1, 2].map(() => new Stack('vdestack', `vde://${dir}/hub${round}`));
+      for (const [i, s] of [host, ...clients].entries()) {
+        s.linkSetUpDown('vde0', true);
+        s.ipAddrAdd(`10.0.0.${i + 1}`, 24, 'vde0');
+      }
+      // Traffic in flight towards the hub while it closes: broadcasts from both clients.
+      const senders = clients.map((c) => {
+        const u = c.dgram.createSocket('udp4');
+        u.bind(0, () => u.setBroadcast(true));
+        const timer = setInterval(() => u.send('x', 9, '10.0.0.255', () => {}), 1);
+        return () => { clearInterval(timer); u.close(); };
+      });
+      await new Promise((r) => setTimeout(r, 20));
+      const began = Date.now();
+      host.close(); // the hub goes first, its clients still sending
+      slowest = Math.max(slowest, Date.now() - began);
+      for (const stop of senders) stop();
+      for (const c of clients) c.close();
+    }
+    expect(slowest).toBeLessThan(1000);
+    // Known upstream leak, left as it is: the connections a hub-hosting helper accepts (two
+    // descriptors per client in the shared fd table) are closed by nobody when the hub closes.
+    expect(openFds() - fds).toBeLessThanOrEqual(15 * 2 * 2);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60000);
