@@ -90,7 +90,9 @@ function kill(child: ChildProcess): Promise<void> {
 }
 
 /** Lines of a child's stdout, as they come; its stderr is kept for error messages. */
-function lines(child: ChildProcess, what: string): { next: (timeoutMs: number) => Promise<string>; stderr: () => string } {
+function lines(
+  child: ChildProcess, what: string,
+): { next: (timeoutMs: number) => Promise<string>; stderr: () => string } {
   const queue: string[] = [];
   const waiters: ((line: string) => void)[] = [];
   let partial = '';
@@ -124,7 +126,9 @@ function lines(child: ChildProcess, what: string): { next: (timeoutMs: number) =
 }
 
 /** The first JSON object line of a child, skipping other lines. */
-async function json(out: ReturnType<typeof lines>, timeoutMs: number): Promise<Record<string, number | string | Record<string, number>>> {
+async function json(
+  out: ReturnType<typeof lines>, timeoutMs: number,
+): Promise<Record<string, number | string | Record<string, number>>> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const line = await out.next(Math.max(1, until - Date.now()));
@@ -204,7 +208,9 @@ async function httpOnce(setup: Setup) {
   const pair = pairFor(setup, 1500, [node, path.join(dist, 'http-server.js'), 'HOST', String(p)],
     (host) => [node, autocannon, '-j', '-c', String(CONNECTIONS), '-d', String(SECONDS), `http://${host}:${p}/`]);
   const { result } = await runPair(pair, `http ${setup}`, (SECONDS + 30) * 1000);
-  const r = result as { requests: { average: number }; latency: { p99: number }; errors: number; non2xx: number; timeouts: number };
+  const r = result as {
+    requests: { average: number }; latency: { p99: number }; errors: number; non2xx: number; timeouts: number;
+  };
   if (r.errors || r.non2xx || r.timeouts) throw new Error(`http ${setup}: autocannon saw ${r.errors} errors, ${r.non2xx} non-2xx, ${r.timeouts} timeouts`);
   return { rps: r.requests.average, p99: r.latency.p99 };
 }
@@ -271,7 +277,10 @@ async function socketsOnce(way: 'floor' | 'setns' | 'helper'): Promise<number> {
   }
 }
 
-interface Row { label: string; unit: string; values: Partial<Record<Setup, number>>; digits?: number; higherIsBetter?: boolean; ratios?: boolean; note?: string }
+interface Row {
+  label: string; unit: string; values: Partial<Record<Setup, number>>;
+  digits?: number; higherIsBetter?: boolean; ratios?: boolean; note?: string;
+}
 
 const want = (name: string) => !only || only.has(name);
 

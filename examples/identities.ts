@@ -10,7 +10,7 @@ import { Stack } from 'iothts';
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iothts-identities-'));
   const names = ['alice', 'bob', 'carol'];
-  const stacks = names.map((name, i) => {
+  const stacks = names.map((_name, i) => {
     const stack = new Stack('vdestack', i === 0 ? `hub://${dir}/hub` : `vde://${dir}/hub`);
     stack.config(`eth,ip=10.0.0.${i + 1}/24`);
     return stack;

@@ -95,7 +95,9 @@ export function stackOn(vnl: string, ip: string): Stack {
 }
 
 /** Sends `count` numbered datagrams from a to b, 1 ms apart; counts what arrives and in which order. */
-export async function probe(a: Stack, b: Stack, bIp: string, count = 1000): Promise<{ sent: number; received: number; lossPct: number; reordered: number; duplicated: number }> {
+export async function probe(
+  a: Stack, b: Stack, bIp: string, count = 1000,
+): Promise<{ sent: number; received: number; lossPct: number; reordered: number; duplicated: number }> {
   const rx = b.dgram.createSocket('udp4');
   const tx = a.dgram.createSocket('udp4');
   const seen = new Set<number>();
@@ -155,7 +157,9 @@ export interface TransferResult {
  * `mib` MiB from a to b and from b to a at the same time over one connection; each side hashes
  * what it sends and what it receives. Rejects after `timeoutMs`.
  */
-export async function transfer(a: Stack, aIp: string, b: Stack, mib: number, timeoutMs: number): Promise<TransferResult> {
+export async function transfer(
+  a: Stack, aIp: string, b: Stack, mib: number, timeoutMs: number,
+): Promise<TransferResult> {
   const total = mib * MIB;
   const makeA = blocks(randomBytes(MIB));
   const makeB = blocks(randomBytes(MIB));

@@ -94,7 +94,8 @@ async function serverRole(vnl: string): Promise<void> {
     s.on('close', () => open--);
   });
   server.on('clientError', (_err, socket) => socket.destroy());
-  await new Promise<void>((resolve) => stack.net.listen(server, { port: PORT, host: SERVER_IP, backlog: 4096 }, resolve));
+  await new Promise<void>((resolve) =>
+    stack.net.listen(server, { port: PORT, host: SERVER_IP, backlog: 4096 }, resolve));
   const sample = () => {
     const helpers = childPids(process.pid).reduce((sum, pid) => sum + rssOf(pid), 0);
     send({ type: 'sample', t: Date.now(), rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, helpers, open, peak, requests });
@@ -192,7 +193,10 @@ async function holderRole(vnl: string, index: number, count: number): Promise<vo
     let ok = 0;
     let failed = 0;
     for (let i = 0; i < sockets.length; i += 200) {
-      await Promise.all(sockets.slice(i, i + 200).map((s) => holdRequest(s, 20000).then(() => { ok++; }, (e) => { failed++; note(e); })));
+      await Promise.all(sockets.slice(i, i + 200).map((s) => holdRequest(s, 20000).then(
+        () => { ok++; },
+        (e) => { failed++; note(e); },
+      )));
     }
     phase = 'checking';
     send({ type: 'checked', alive, ok, failed, closedEarly, errors });

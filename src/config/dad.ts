@@ -63,7 +63,9 @@ function addressError(code: string, a: NewAddress, iface: string, ifindex: numbe
  * node has one of them, ENETDOWN when the link cannot run DAD (down, or no carrier), ETIMEDOUT
  * past dadBound().
  */
-export function* untilUsable(stack: ConfigTarget, ifindex: number, iface: string, wanted: NewAddress[]): Generator<Pause, void, unknown> {
+export function* untilUsable(
+  stack: ConfigTarget, ifindex: number, iface: string, wanted: NewAddress[],
+): Generator<Pause, void, unknown> {
   if (wanted.length === 0) return;
   const start = Date.now();
   const same = (a: string, b: string) => parseIp('address', a).text === parseIp('address', b).text;

@@ -205,7 +205,9 @@ function commonOptions(id: Dhcp4Identity): [number, Buffer][] {
 }
 
 /** A reply for this client and transaction, of one of `types`, from `server` if given; else null. */
-export function acceptReply(d: Datagram, xid: number, mac: Buffer, types: number[], server?: string): Dhcp4Packet | null {
+export function acceptReply(
+  d: Datagram, xid: number, mac: Buffer, types: number[], server?: string,
+): Dhcp4Packet | null {
   if (d.port !== SERVER_PORT) return null;
   let p: Dhcp4Packet;
   try {
@@ -240,7 +242,12 @@ export function* acquire(id: Dhcp4Identity): Exchange<Dhcp4Lease | 'nak' | null>
   const start = Date.now();
   const secs = () => Math.floor((Date.now() - start) / 1000);
   const offer = yield* transact(
-    () => ({ ...BROADCAST, send: encodeDhcp4({ type: DHCP.DISCOVER, xid, mac: id.mac, secs: secs(), broadcast: true, options: commonOptions(id) }) }),
+    () => ({
+      ...BROADCAST,
+      send: encodeDhcp4({
+        type: DHCP.DISCOVER, xid, mac: id.mac, secs: secs(), broadcast: true, options: commonOptions(id),
+      }),
+    }),
     (d) => acceptReply(d, xid, id.mac, [DHCP.OFFER]), TIMEOUTS);
   if (!offer) return null;
   const server = leaseOf(offer).server;
@@ -262,7 +269,10 @@ export function* renew(id: Dhcp4Identity, lease: Dhcp4Lease, rebinding: boolean)
   const xid = newXid();
   const to = rebinding ? BROADCAST : { address: lease.server, port: SERVER_PORT };
   const reply = yield* transact(
-    () => ({ ...to, send: encodeDhcp4({ type: DHCP.REQUEST, xid, mac: id.mac, ciaddr: lease.address, options: commonOptions(id) }) }),
+    () => ({
+      ...to,
+      send: encodeDhcp4({ type: DHCP.REQUEST, xid, mac: id.mac, ciaddr: lease.address, options: commonOptions(id) }),
+    }),
     (d) => acceptReply(d, xid, id.mac, [DHCP.ACK, DHCP.NAK], rebinding ? undefined : lease.server), TIMEOUTS);
   if (!reply) return null;
   return reply.type === DHCP.NAK ? 'nak' : leaseOf(reply);

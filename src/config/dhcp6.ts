@@ -14,8 +14,12 @@ import { isDomainName } from '../internal/validators';
 export const CLIENT_PORT = 546;
 export const SERVER_PORT = 547;
 export const ALL_SERVERS = 'ff02::1:2';
-export const MSG = { SOLICIT: 1, ADVERTISE: 2, REQUEST: 3, RENEW: 5, REBIND: 6, REPLY: 7, RELEASE: 8, INFORMATION_REQUEST: 11 } as const;
-export const OPT = { CLIENTID: 1, SERVERID: 2, IA_NA: 3, IAADDR: 5, ORO: 6, ELAPSED: 8, STATUS: 13, DNS: 23, DOMAINS: 24, FQDN: 39 } as const;
+export const MSG = {
+  SOLICIT: 1, ADVERTISE: 2, REQUEST: 3, RENEW: 5, REBIND: 6, REPLY: 7, RELEASE: 8, INFORMATION_REQUEST: 11,
+} as const;
+export const OPT = {
+  CLIENTID: 1, SERVERID: 2, IA_NA: 3, IAADDR: 5, ORO: 6, ELAPSED: 8, STATUS: 13, DNS: 23, DOMAINS: 24, FQDN: 39,
+} as const;
 const TIMEOUTS = [1000, 2000];
 const INFINITE = 0xffffffff;
 
@@ -149,7 +153,9 @@ const iaNa = (id: Dhcp6Identity, address?: Buffer) => Buffer.concat([u32(id.ifin
  * The source port is not checked: slirp answers from an ephemeral port (and leaves the server
  * identifier out of its replies to INFORMATION-REQUEST, which `anonymous` allows).
  */
-export function acceptReply(d: Datagram, id: Dhcp6Identity, xid: number, types: number[], serverId?: Buffer, anonymous = false): Dhcp6Packet | null {
+export function acceptReply(
+  d: Datagram, id: Dhcp6Identity, xid: number, types: number[], serverId?: Buffer, anonymous = false,
+): Dhcp6Packet | null {
   try {
     const p = decodeDhcp6(d.data);
     const client = p.options.get(OPT.CLIENTID)?.[0];
@@ -195,7 +201,10 @@ export function* acquire(id: Dhcp6Identity, stateful = true): Exchange<Dhcp6Leas
   let xid = newXid();
   let advertised: Datagram | null = null;
   const advertise = !stateful ? null : yield* transact(
-    () => ({ ...toServers(id), send: encodeDhcp6(MSG.SOLICIT, xid, [...requestOptions(id, start), [OPT.IA_NA, iaNa(id)]]) }),
+    () => ({
+      ...toServers(id),
+      send: encodeDhcp6(MSG.SOLICIT, xid, [...requestOptions(id, start), [OPT.IA_NA, iaNa(id)]]),
+    }),
     (d) => {
       const p = acceptReply(d, id, xid, [MSG.ADVERTISE]);
       if (p) advertised = d;
@@ -244,7 +253,11 @@ export function* renew(id: Dhcp6Identity, lease: Dhcp6Lease, rebinding: boolean)
     () => ({
       ...toServers(id),
       send: encodeDhcp6(rebinding ? MSG.REBIND : MSG.RENEW, xid,
-        [...requestOptions(id, start), ...(rebinding ? [] : [[OPT.SERVERID, serverId] as [number, Buffer]]), [OPT.IA_NA, iaNa(id, address)]]),
+        [
+          ...requestOptions(id, start),
+          ...(rebinding ? [] : [[OPT.SERVERID, serverId] as [number, Buffer]]),
+          [OPT.IA_NA, iaNa(id, address)],
+        ]),
     }),
     (d) => {
       const p = acceptReply(d, id, xid, [MSG.REPLY], rebinding ? undefined : serverId);

@@ -31,7 +31,9 @@ export type Exchange<T> = Generator<Step, T, Datagram | null | undefined>;
  * Sends `packet` and waits for a reply that `accept` turns into a value, retransmitting after each
  * timeout in `timeouts` (ms); null when every wait ran out.
  */
-export function* transact<T>(packet: () => Step, accept: (d: Datagram) => T | null, timeouts: number[]): Exchange<T | null> {
+export function* transact<T>(
+  packet: () => Step, accept: (d: Datagram) => T | null, timeouts: number[],
+): Exchange<T | null> {
   for (const timeout of timeouts) {
     yield packet();
     const deadline = Date.now() + timeout;
@@ -83,7 +85,9 @@ export interface AsyncOptions {
 }
 
 /** Runs an exchange without blocking: the socket is polled every few ms while a step waits. */
-export async function runAsync<T>(fd: number, exchange: Exchange<T>, { signal, unref, deadline = Infinity }: AsyncOptions = {}): Promise<T | null> {
+export async function runAsync<T>(
+  fd: number, exchange: Exchange<T>, { signal, unref, deadline = Infinity }: AsyncOptions = {},
+): Promise<T | null> {
   let input: Datagram | null | undefined;
   for (;;) {
     signal?.throwIfAborted();

@@ -69,12 +69,18 @@ interface DhcpProtocol<I extends { fd: number }, L extends Dhcp4Lease | Dhcp6Lea
 
 const DHCP4: DhcpProtocol<Dhcp4Identity, Dhcp4Lease> = {
   method: 'dhcp4', acquire: dhcp4.acquire, renew: dhcp4.renew, release: dhcp4.release,
-  contribution: (l) => ({ addresses: [{ address: l.address, prefixLen: l.prefixLen }], gateways: l.routers.slice(0, 1), dns: l.dns, domains: l.domains }),
+  contribution: (l) => ({
+    addresses: [{ address: l.address, prefixLen: l.prefixLen }], gateways: l.routers.slice(0, 1),
+    dns: l.dns, domains: l.domains,
+  }),
 };
 
 const DHCP6: DhcpProtocol<Dhcp6Identity, Dhcp6Lease> = {
   method: 'dhcp6', acquire: (id) => dhcp6.acquire(id), renew: dhcp6.renew, release: dhcp6.release,
-  contribution: (l) => ({ addresses: l.address ? [{ address: l.address, prefixLen: 128 }] : [], gateways: [], dns: l.dns, domains: l.domains }),
+  contribution: (l) => ({
+    addresses: l.address ? [{ address: l.address, prefixLen: 128 }] : [], gateways: [],
+    dns: l.dns, domains: l.domains,
+  }),
 };
 
 /** Puts `lease` on the interface and keeps it renewed while it can be. */
@@ -187,7 +193,7 @@ function* applyPlan(stack: ConfigTarget, plan: ConfigPlan): Generator<Task, Conf
     let fd = -1;
     try {
       fd = rd.openIcmpSocket(stack, iface);
-      const ra = (yield { fd, exchange: rd.discover(fd, ifindex, mac) }) as RouterAdvertisement | null;
+      const ra = (yield { fd, exchange: rd.discover(ifindex, mac) }) as RouterAdvertisement | null;
       if (ra) {
         s.rd = ra;
         contribute(stack, s, 'rd', rdContribution(ra, plan.slaac, mac, fqdn));
@@ -245,9 +251,17 @@ function* applyPlan(stack: ConfigTarget, plan: ConfigPlan): Generator<Task, Conf
     const prev = s.sources.get('static') ?? emptyContribution();
     const del = plan.del;
     const next: Contribution = {
-      addresses: [...prev.addresses.filter((a) => !del.ip.some((d) => canonical(d.address) === a.address && d.prefixLen === a.prefixLen)),
-        ...plan.add.ip.map((a) => ({ address: canonical(a.address), prefixLen: a.prefixLen, ...(plan.nodad ? { nodad: true } : {}) }))],
-      gateways: [...prev.gateways.filter((g) => !del.gw.some((d) => canonical(d.address) === g)), ...plan.add.gw.map((g) => canonical(g.address))],
+      addresses: [
+        ...prev.addresses.filter((a) =>
+          !del.ip.some((d) => canonical(d.address) === a.address && d.prefixLen === a.prefixLen)),
+        ...plan.add.ip.map((a) => ({
+          address: canonical(a.address), prefixLen: a.prefixLen, ...(plan.nodad ? { nodad: true } : {}),
+        })),
+      ],
+      gateways: [
+        ...prev.gateways.filter((g) => !del.gw.some((d) => canonical(d.address) === g)),
+        ...plan.add.gw.map((g) => canonical(g.address)),
+      ],
       dns: [...prev.dns.filter((d) => !del.dns.map(canonical).includes(d)), ...plan.add.dns.map(canonical)],
       domains: [...prev.domains.filter((d) => !del.domain.includes(d)), ...plan.add.domain],
     };

@@ -83,7 +83,7 @@ function accept(d: Datagram): RouterAdvertisement | null {
 }
 
 /** Solicits and waits for a router advertisement (about 3 s at most); null when none came. */
-export function* discover(fd: number, ifindex: number, mac: Buffer): Exchange<RouterAdvertisement | null> {
+export function* discover(ifindex: number, mac: Buffer): Exchange<RouterAdvertisement | null> {
   // type, code, checksum (the kernel fills it in), reserved; source link-layer address option.
   const solicit = Buffer.concat([Buffer.from([SOLICIT, 0, 0, 0, 0, 0, 0, 0, 1, 1]), mac]);
   return yield* transact(() => ({ send: solicit, address: ALL_ROUTERS, port: 0, scopeId: ifindex }), accept, TIMEOUTS);

@@ -73,7 +73,9 @@ export function merged(s: InterfaceState, except?: Method): Contribution {
     all.dns.push(...c.dns);
     all.domains.push(...c.domains);
   }
-  return { addresses: all.addresses, gateways: unique(all.gateways), dns: unique(all.dns), domains: unique(all.domains) };
+  return {
+    addresses: all.addresses, gateways: unique(all.gateways), dns: unique(all.dns), domains: unique(all.domains),
+  };
 }
 
 function tolerate(codes: string[], fn: () => void): void {

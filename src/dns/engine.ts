@@ -53,7 +53,9 @@ export class DnsEngine {
   #controller = new AbortController();
 
   constructor(readonly transport: DnsTransport, readonly hosts: HostsTable, config: EngineConfig) {
-    ({ servers: this.servers, search: this.search, ndots: this.ndots, timeout: this.timeout, tries: this.tries } = config);
+    ({
+      servers: this.servers, search: this.search, ndots: this.ndots, timeout: this.timeout, tries: this.tries,
+    } = config);
     setMaxListeners(0, this.#controller.signal); // one listener per query in flight
   }
 

@@ -22,7 +22,8 @@ interface Settings {
   all: boolean;
   order: ResultOrder;
 }
-type LookupCallback = (err: NodeJS.ErrnoException | null, address?: string | LookupAddress[] | null, family?: number) => void;
+type LookupCallback =
+  (err: NodeJS.ErrnoException | null, address?: string | LookupAddress[] | null, family?: number) => void;
 
 const { ADDRCONFIG, V4MAPPED, ALL } = nodeDns;
 const FAMILIES = [0, 4, 6] as const;
@@ -165,17 +166,22 @@ export function makePromiseLookup(engine: DnsEngine, defaultOrder: () => ResultO
     } else {
       s = readOptions(options as Record<string, unknown>, defaultOrder());
     }
-    if (!hostname) return emptyHostnamePromisesLookup(hostname, { family: s.family, all: s.all }) as Promise<LookupAddress>;
+    if (!hostname) {
+      return emptyHostnamePromisesLookup(hostname, { family: s.family, all: s.all }) as Promise<LookupAddress>;
+    }
     return Promise.resolve(resolveLookup(engine, hostname, s)).then((list) => (s.all ? list : list[0]));
   } as {
     (hostname: string, options: nodeDns.LookupAllOptions & { order?: ResultOrder }): Promise<LookupAddress[]>;
     (hostname: string, options?: number | (nodeDns.LookupOneOptions & { order?: ResultOrder })): Promise<LookupAddress>;
-    (hostname: string, options: nodeDns.LookupOptions & { order?: ResultOrder }): Promise<LookupAddress | LookupAddress[]>;
+    (hostname: string, options: nodeDns.LookupOptions & { order?: ResultOrder }):
+      Promise<LookupAddress | LookupAddress[]>;
   };
 }
 
 /** getnameinfo() with NI_NAMEREQD, as Node calls it: a name is required, the service may be a number. */
-async function nameInfo(engine: DnsEngine, address: string, port: number): Promise<{ hostname: string; service: string }> {
+async function nameInfo(
+  engine: DnsEngine, address: string, port: number,
+): Promise<{ hostname: string; service: string }> {
   const service = serviceName(port);
   const known = engine.hosts.names(address)[0];
   if (known) return { hostname: known, service };

@@ -5,8 +5,11 @@ import { methodFor, QUERY_METHODS, QueryMethod, ResolverBase } from './resolver'
 import { validateString } from '../internal/validators';
 
 /** The query methods of the promise style, typed as node:dns/promises's Resolver types them. */
+// Lint: the static block installs these methods on the prototype; merging only gives them node:dns/promises's types.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
 export interface PromiseResolver extends Pick<nodeDns.promises.Resolver, QueryMethod> {}
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class PromiseResolver extends ResolverBase {
   resolve(hostname: string, rrtype?: string): Promise<unknown> {
     if (rrtype === undefined) return this.run('resolve4', hostname, undefined);

@@ -5,7 +5,7 @@ import type * as packet from 'dns-packet';
 import { DnsFailure } from './errors';
 
 // dns-packet's union type is too narrow to index by a runtime type name: read records loosely.
-type Rec = { name: string; type: string; ttl?: number; data: any };
+type Rec = { name: string; type: string; ttl?: number; data: unknown };
 
 const lower = (name: string) => name.toLowerCase();
 /** c-ares spells the root name as "". */
@@ -18,15 +18,16 @@ function chain(answers: Rec[], qname: string): { owners: Set<string>; target: st
   let ttl = Infinity;
   for (let hop = 0; hop < 16; hop++) {
     const cname = answers.find((a) => a.type === 'CNAME' && lower(a.name) === lower(target));
-    if (!cname || owners.has(lower(cname.data))) break;
-    target = cname.data;
+    if (!cname || owners.has(lower(cname.data as string))) break;
+    target = cname.data as string;
     ttl = Math.min(ttl, cname.ttl ?? 0);
     owners.add(lower(target));
   }
   return { owners, target, ttl };
 }
 
-const SHAPES: Record<string, (data: any) => unknown> = {
+// Each shape reads its own type's data; the record's type picks the shape at run time (shape()).
+const SHAPES: Record<string, (data: never) => unknown> = {
   A: (data: string) => data,
   AAAA: (data: string) => data,
   CNAME: plain,
@@ -47,9 +48,11 @@ const SHAPES: Record<string, (data: any) => unknown> = {
   CAA: (d: packet.CaaData) => ({ critical: d.flags ?? 0, [d.tag]: d.value }),
 };
 
+const shapeOf = (type: string, data: unknown) => (SHAPES[type] as (data: unknown) => unknown)(data);
+
 /** One record as resolveAny() lists it: the type's shape plus `type`. */
 function anyShape(rec: Rec): AnyRecord {
-  const shape = SHAPES[rec.type](rec.data);
+  const shape = shapeOf(rec.type, rec.data);
   switch (rec.type) {
     case 'A': case 'AAAA': return { type: rec.type, address: shape as string, ttl: rec.ttl ?? 0 };
     case 'CNAME': case 'NS': case 'PTR': return { type: rec.type, value: shape as string } as AnyRecord;
@@ -75,7 +78,7 @@ export function toResult(reply: { answers?: packet.Answer[] }, qname: string, ty
   } else {
     result = owned.filter((a) => a.type === type).map((a) => (ttl && (type === 'A' || type === 'AAAA')
       ? { address: a.data, ttl: Math.min(a.ttl ?? 0, chainTtl) }
-      : SHAPES[type](a.data)));
+      : shapeOf(type, a.data)));
   }
   if (result.length === 0) throw new DnsFailure('ENODATA');
   return type === 'SOA' ? result[0] : result;

@@ -60,8 +60,9 @@ function int32(name: string, value: unknown, min: number): number {
 }
 
 /** new Resolver(options): Node's checks; -1 and 0 mean the defaults given. */
-export function resolverOptions(options: unknown, defaults = { timeout: DEFAULT_TIMEOUT, tries: DEFAULT_TRIES }):
-  { timeout: number; tries: number } {
+export function resolverOptions(
+  options: unknown, defaults = { timeout: DEFAULT_TIMEOUT, tries: DEFAULT_TRIES },
+): { timeout: number; tries: number } {
   const { timeout = -1, tries = defaults.tries } = { ...(options as object) } as ResolverOptions;
   const ms = int32('options.timeout', timeout, -1);
   return { timeout: ms > 0 ? ms : defaults.timeout, tries: int32('options.tries', tries, 1) };
@@ -113,8 +114,11 @@ export class ResolverBase {
 export type Callback<T> = (err: NodeJS.ErrnoException | null, result: T) => void;
 
 /** The query methods of the callback style, typed as node:dns's Resolver types them. */
+// Lint: the static block installs these methods on the prototype; merging only gives them node:dns's types.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
 export interface Resolver extends Pick<nodeDns.Resolver, QueryMethod> {}
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class Resolver extends ResolverBase {
   // (name, callback) or (name, options, callback), as node:dns reads them.
   #call(method: QueryMethod, args: unknown[]): void {

@@ -37,7 +37,9 @@ export function parseServers(servers: unknown): DnsServer[] {
       return server(bracketed[1], Number.parseInt(text.replace(/(^.+?)(?::(\d+))?$/, '$2'), 10) || DNS_PORT, index, text);
     }
     const split = /(^.+?)(?::(\d+))?$/.exec(text);
-    if (split && isIP(split[1])) return server(split[1], split[2] ? Number.parseInt(split[2], 10) : DNS_PORT, index, text);
+    if (split && isIP(split[1])) {
+      return server(split[1], split[2] ? Number.parseInt(split[2], 10) : DNS_PORT, index, text);
+    }
     throw invalidIpAddress(text);
   });
   // c-ares keeps one of each address and port, so Node's getServers() lists each once.

@@ -100,7 +100,9 @@ export interface Native {
   setSocketOption(fd: number, name: 'multicast_hops6' | 'multicast_if6', value: number): void;
   sendTo(fd: number, data: Buffer, family: 4 | 6, addr: Buffer, port: number, scopeId: number): number;
   unsentBytes(fd: number): number;
-  recvFrom(fd: number, timeoutMs: number): { data: Buffer; family: 4 | 6; address: Buffer; port: number; scopeId: number } | null;
+  recvFrom(
+    fd: number, timeoutMs: number,
+  ): { data: Buffer; family: 4 | 6; address: Buffer; port: number; scopeId: number } | null;
   constants: {
     AF_INET: number; AF_INET6: number; AF_PACKET: number; AF_NETLINK: number;
     SOCK_STREAM: number; SOCK_DGRAM: number; SOCK_RAW: number; SOCK_NONBLOCK: number;
@@ -109,7 +111,10 @@ export interface Native {
   };
 }
 
-/** The addon file node-gyp-build picks: build/Release/*.node (a source build) first, then prebuilds/<platform>-<arch>/. */
+/**
+ * The addon file node-gyp-build picks: build/Release/*.node (a source build) first, then
+ * prebuilds/<platform>-<arch>/.
+ */
 export function addonPath(): string {
   // node-gyp-build ships no types: its path() is the documented resolver behind its default export.
   const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };

@@ -55,7 +55,9 @@ function replaceDns(stack: Stack): () => void {
     for (const name of DNS_FUNCTIONS) {
       if (!(name in source)) continue;
       saved.push([target, name, Object.getOwnPropertyDescriptor(target, name)]);
-      Object.defineProperty(target, name, { value: source[name], writable: true, configurable: true, enumerable: true });
+      Object.defineProperty(target, name, {
+        value: source[name], writable: true, configurable: true, enumerable: true,
+      });
     }
   }
   syncBuiltinESMExports();

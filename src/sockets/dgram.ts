@@ -13,7 +13,9 @@ import { validatePort } from '../internal/validators';
 /** `stack.dgram`: node:dgram with every UDP socket on the stack. */
 export interface StackDgram {
   Socket: typeof dgram.Socket;
-  createSocket(type: dgram.SocketType | dgram.SocketOptions, listener?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void): dgram.Socket;
+  createSocket(
+    type: dgram.SocketType | dgram.SocketOptions, listener?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void,
+  ): dgram.Socket;
 }
 
 export function createStackDgram(stack: SocketSource, lookup: () => LookupFunction): StackDgram {
@@ -24,7 +26,9 @@ export function createStackDgram(stack: SocketSource, lookup: () => LookupFuncti
     #bindCalled = false;
     #deferListening = false;
 
-    constructor(type: dgram.SocketType | dgram.SocketOptions, listener?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void) {
+    constructor(
+      type: dgram.SocketType | dgram.SocketOptions, listener?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void,
+    ) {
       if (stack.closed) throw stackClosed('create a UDP socket');
       // Inheriting rather than spreading: a Buffer given as options would be copied byte by byte.
       const options: dgram.SocketOptions = typeof type === 'object' && type !== null ? Object.create(type) : { type };

@@ -40,7 +40,9 @@ export interface StackNet {
    * server.listen(...args) on this stack, for servers made elsewhere: http, https, http2, tls,
    * express. `stack.net.listen(http.createServer(app), 8080, '10.0.0.1')`.
    */
-  listen<S extends net.Server>(server: S, port?: number, hostname?: string, backlog?: number, listeningListener?: () => void): S;
+  listen<S extends net.Server>(
+    server: S, port?: number, hostname?: string, backlog?: number, listeningListener?: () => void,
+  ): S;
   listen<S extends net.Server>(server: S, port?: number, hostname?: string, listeningListener?: () => void): S;
   listen<S extends net.Server>(server: S, port?: number, listeningListener?: () => void): S;
   listen<S extends net.Server>(server: S, options: net.ListenOptions, listeningListener?: () => void): S;
@@ -58,9 +60,12 @@ export function createStackNet(stack: SocketSource, lookup: () => LookupFunction
     override connect(...args: unknown[]): this {
       if (stack.closed) throw stackClosed('connect');
       const [options, cb] = normalizeNetArgs(args);
-      if (options.path) return super.connect(options as net.IpcSocketConnectOpts, cb ?? undefined); // as Node: a truthy path is IPC
+      // As Node: a truthy path is IPC.
+      if (options.path) return super.connect(options as net.IpcSocketConnectOpts, cb ?? undefined);
       // Inheriting rather than spreading: a Buffer given as options would be copied byte by byte.
-      const tcp = Object.assign(Object.create(options) as object, { autoSelectFamily: false, lookup: options.lookup ?? lookup() }) as net.TcpSocketConnectOpts;
+      const tcp = Object.assign(
+        Object.create(options) as object, { autoSelectFamily: false, lookup: options.lookup ?? lookup() },
+      ) as net.TcpSocketConnectOpts;
       return cb ? super.connect(tcp, cb) : super.connect(tcp);
     }
   }
@@ -82,7 +87,8 @@ export function createStackNet(stack: SocketSource, lookup: () => LookupFunction
     }
     const port = options.port === undefined || options.port === null ? 0 : validatePort(options.port, 'options.port');
     if (options.host && typeof options.host !== 'string') throw invalidArgType('hostname', 'of type string', options.host); // as Node's look-up
-    const backlog = Number(options.backlog) || Number(args.length > 1 && args[1]) || Number(args.length > 2 && args[2]) || undefined;
+    const backlog = Number(options.backlog) || Number(args.length > 1 && args[1]) ||
+      Number(args.length > 2 && args[2]) || undefined;
     if (cb) server.once('listening', cb);
     const ipv6Only = Boolean(options.ipv6Only);
     listening.add(server);
@@ -134,7 +140,9 @@ export function createStackNet(stack: SocketSource, lookup: () => LookupFunction
     const [options, cb] = normalizeNetArgs(args);
     const socket = new Socket(options as net.SocketConstructorOpts);
     if (options.timeout) socket.setTimeout(options.timeout as number); // as Node: a bad value throws
-    return cb ? socket.connect(options as net.TcpSocketConnectOpts, cb) : socket.connect(options as net.TcpSocketConnectOpts);
+    return cb
+      ? socket.connect(options as net.TcpSocketConnectOpts, cb)
+      : socket.connect(options as net.TcpSocketConnectOpts);
   }
 
   function createServer(...args: unknown[]): net.Server {

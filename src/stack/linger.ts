@@ -71,8 +71,9 @@ export interface Lingering {
 /**
  * Blocks until none of the stacks has unfinished connections, each for at most its bound, polling
  * every few ms (1, 2, 4, then 5 ms: a transfer that ends is seen at once, and an idle stack costs
- * one look, or none when it never had a TCP socket). Stacks are waited for together, so several stacks at exit share one bound. A stack
- * whose sockets cannot be listed (a plugin without sock_diag) is not waited for.
+ * one look, or none when it never had a TCP socket). Stacks are waited for together, so several
+ * stacks at exit share one bound. A stack whose sockets cannot be listed (a plugin without
+ * sock_diag) is not waited for.
  */
 export function waitUntilSent(stacks: readonly Lingering[], exiting: boolean): void {
   const start = performance.now();

@@ -35,7 +35,9 @@ export function toLinks(links: readonly NativeLink[], f: ListingFlags): LinkInfo
   }));
 }
 
-export function toAddresses(addresses: readonly NativeAddress[], links: readonly LinkInfo[], f: ListingFlags): AddressInfo[] {
+export function toAddresses(
+  addresses: readonly NativeAddress[], links: readonly LinkInfo[], f: ListingFlags,
+): AddressInfo[] {
   const names = new Map(links.map((l) => [l.index, l.name]));
   return addresses.filter((a) => a.address && isIp(a.family)).map((a) => {
     const address = formatIp(a.address!);
@@ -80,7 +82,9 @@ export function toRoutes(routes: readonly NativeRoute[], links: readonly LinkInf
  * The addresses in the shape of os.networkInterfaces(). Unlike it, interfaces that are down are
  * listed too (their configuration is what a caller wants to read back).
  */
-export function toNetworkInterfaces(addresses: readonly NativeAddress[], links: readonly LinkInfo[]): NodeJS.Dict<NetworkInterfaceInfo[]> {
+export function toNetworkInterfaces(
+  addresses: readonly NativeAddress[], links: readonly LinkInfo[],
+): NodeJS.Dict<NetworkInterfaceInfo[]> {
   const byIndex = new Map(links.map((l) => [l.index, l]));
   const out: NodeJS.Dict<NetworkInterfaceInfo[]> = {};
   for (const a of addresses) {

@@ -32,7 +32,10 @@ function vnlList(value: unknown): string[] {
   return value.map((v, i) => validateText(v, `vnl[${i}]`, 'VNL such as "vxvde://234.0.0.1"'));
 }
 
-/** The constructor's two forms: (plugin = "vdestack", vnl?) and ({ plugin, pluginOptions, vnl, linger } | { share }). */
+/**
+ * The constructor's two forms: (plugin = "vdestack", vnl?) and
+ * ({ plugin, pluginOptions, vnl, linger } | { share }).
+ */
 export function parseStackOptions(plugin: unknown, vnl: unknown): ParsedOptions {
   let options: StackOptions;
   if (plugin !== null && typeof plugin === 'object' && !Array.isArray(plugin)) {

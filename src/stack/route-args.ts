@@ -16,7 +16,9 @@ export interface Route {
 }
 
 /** The options form, spread into the positional one (an object first argument). */
-export function routeSpec(first: unknown): [string | null, string | null | undefined, number | undefined, InterfaceRef | undefined] {
+export function routeSpec(
+  first: unknown,
+): [string | null, string | null | undefined, number | undefined, InterfaceRef | undefined] {
   const spec = first as RouteSpec;
   for (const key of Object.keys(spec)) {
     if (!['gateway', 'dst', 'prefixLen', 'ifindex'].includes(key)) {
@@ -26,8 +28,10 @@ export function routeSpec(first: unknown): [string | null, string | null | undef
   return [spec.gateway ?? null, spec.dst, spec.prefixLen, spec.ifindex];
 }
 
-export function parseRoute(gateway: unknown, dst: unknown, prefixLen: number | undefined, ifindex: InterfaceRef | undefined,
-  resolveInterface: (ref: InterfaceRef) => number): Route {
+export function parseRoute(
+  gateway: unknown, dst: unknown, prefixLen: number | undefined, ifindex: InterfaceRef | undefined,
+  resolveInterface: (ref: InterfaceRef) => number,
+): Route {
   const gw = gateway === null || gateway === undefined ? null : parseIp('gateway', gateway);
   let dstText = (dst ?? null) as string | null;
   let len = prefixLen;

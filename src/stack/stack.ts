@@ -378,14 +378,18 @@ export class Stack implements Disposable {
    */
   ipRouteAdd(route: RouteSpec): void;
   ipRouteAdd(gateway: string | null, dst?: string | null, prefixLen?: number, ifindex?: InterfaceRef): void;
-  ipRouteAdd(gateway: string | null | RouteSpec, dst?: string | null, prefixLen?: number, ifindex?: InterfaceRef): void {
+  ipRouteAdd(
+    gateway: string | null | RouteSpec, dst?: string | null, prefixLen?: number, ifindex?: InterfaceRef,
+  ): void {
     this.#ipRoute(true, gateway, dst, prefixLen, ifindex);
   }
 
   /** Removes a route added with ipRouteAdd (same arguments, either form). */
   ipRouteDel(route: RouteSpec): void;
   ipRouteDel(gateway: string | null, dst?: string | null, prefixLen?: number, ifindex?: InterfaceRef): void;
-  ipRouteDel(gateway: string | null | RouteSpec, dst?: string | null, prefixLen?: number, ifindex?: InterfaceRef): void {
+  ipRouteDel(
+    gateway: string | null | RouteSpec, dst?: string | null, prefixLen?: number, ifindex?: InterfaceRef,
+  ): void {
     this.#ipRoute(false, gateway, dst, prefixLen, ifindex);
   }
 

@@ -97,7 +97,10 @@ export interface RouteInfo {
   interface: string | null;
   metric: number | null;
   scope: 'universe' | 'site' | 'link' | 'host' | 'nowhere';
-  /** Who made the route: "kernel", "boot" (ipRouteAdd), "static", "ra" (router advertisement), "dhcp", or the number. */
+  /**
+   * Who made the route: "kernel", "boot" (ipRouteAdd), "static", "ra" (router advertisement), "dhcp",
+   * or the number.
+   */
   protocol: string;
 }
 

@@ -27,7 +27,8 @@ export interface ServerOptions {
   naks?: number;
 }
 
-const opt = (code: number, value: number[] | Buffer) => Buffer.concat([Buffer.from([code, value.length]), Buffer.from(value)]);
+const opt = (code: number, value: number[] | Buffer) =>
+  Buffer.concat([Buffer.from([code, value.length]), Buffer.from(value)]);
 const ip = (a: string) => a.split('.').map(Number);
 const u32 = (n: number) => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 

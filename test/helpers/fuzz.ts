@@ -3,7 +3,6 @@
 // must pass (a Node-style code, and a message naming what was wrong).
 import * as fc from 'fast-check';
 import { types } from 'node:util';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const shared = require('../fixtures/hostile.js') as {
   hostile: (options?: { sparse?: boolean; huge?: boolean }) => fc.Arbitrary<unknown>;
   HostileError: new () => Error;
@@ -28,13 +27,15 @@ export function report(file: string): void {
 }
 
 /** fc.assert with the seed and run count of the environment; counts the inputs tried. */
-export function check(name: string, defaultRuns: number, property: fc.IProperty<any>): void {
+export function check<Ts>(name: string, defaultRuns: number, property: fc.IProperty<Ts>): void {
   const params = fcParams(defaultRuns);
   tried[name] = params.numRuns;
   fc.assert(property, params);
 }
 
-export async function checkAsync(name: string, defaultRuns: number, property: fc.IAsyncProperty<any>): Promise<void> {
+export async function checkAsync<Ts>(
+  name: string, defaultRuns: number, property: fc.IAsyncProperty<Ts>,
+): Promise<void> {
   const params = fcParams(defaultRuns);
   tried[name] = params.numRuns;
   await fc.assert(property, params);

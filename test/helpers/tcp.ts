@@ -3,7 +3,9 @@
 import * as net from 'node:net';
 import type { Stack } from '../../src';
 
-export async function listenOn(stack: Stack, family: 4 | 6, onConnection: (s: net.Socket) => void): Promise<{ server: net.Server; port: number }> {
+export async function listenOn(
+  stack: Stack, family: 4 | 6, onConnection: (s: net.Socket) => void,
+): Promise<{ server: net.Server; port: number }> {
   const server = net.createServer(onConnection);
   // An unbound listening TCP socket gets an ephemeral port on every address of its stack.
   await new Promise<void>((resolve, reject) => {
@@ -13,7 +15,9 @@ export async function listenOn(stack: Stack, family: 4 | 6, onConnection: (s: ne
   return { server, port: (server.address() as net.AddressInfo).port };
 }
 
-export function connectFrom(stack: Stack, host: string, port: number, family: 4 | 6 = net.isIPv6(host) ? 6 : 4): Promise<net.Socket> {
+export function connectFrom(
+  stack: Stack, host: string, port: number, family: 4 | 6 = net.isIPv6(host) ? 6 : 4,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = new net.Socket({ fd: stack.socketFd(family, 'tcp') });
     socket.setTimeout(10000, () => socket.destroy(Object.assign(new Error(`connect to ${host}:${port} timed out`), { code: 'ETIMEDOUT' })));

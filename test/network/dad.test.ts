@@ -39,7 +39,9 @@ function listenNow(stack: Stack, host: string): Promise<string> {
 const entry = (s: Stack, address: string) => s.addresses().find((a) => a.address === address);
 
 /** node with the hook, in an empty network namespace of its own (as test/network/override.test.ts runs apps). */
-function hooked(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+function hooked(
+  script: string, args: string[], env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile('unshare', ['--net', '--', process.execPath, '--import', 'iothts/register', path.join(__dirname, '..', 'fixtures', script), ...args],
       { cwd: root, env: { ...process.env, ...env }, timeout: 20000 }, (err, stdout, stderr) => {
@@ -124,7 +126,8 @@ describe('configuration returns with its IPv6 addresses usable', () => {
 
   test('without a readable link the bound is documented: Linux defaults (1 s delay + 1 probe x 1 s) + 1 s', () => {
     expect(dadBound(undefined).ms).toBe(3000);
-    expect(dadBound({ ipv6: { acceptDad: 1, dadTransmits: null, rtrSolicitDelay: null, retransTime: 250 } } as never).ms).toBe(1000 + 250 + 1000);
+    const ipv6 = { acceptDad: 1, dadTransmits: null, rtrSolicitDelay: null, retransTime: 250 };
+    expect(dadBound({ ipv6 } as never).ms).toBe(1000 + 250 + 1000);
   });
 });
 

@@ -73,11 +73,12 @@ describe('slirp', () => {
     const eui64 = `fd00::${((mac[0] ^ 2) << 8 | mac[1]).toString(16)}:${(mac[2] << 8 | 0xff).toString(16)}:${(0xfe << 8 | mac[3]).toString(16)}:${(mac[4] << 8 | mac[5]).toString(16)}`;
     expect(result.rd).toMatchObject({ router: 'fe80::2', prefixes: [expect.objectContaining({ prefix: 'fd00::', prefixLen: 64, autonomous: true })] });
     expect(result.rd!.lifetime).toBeGreaterThan(0);
-    expect(result.addresses).toEqual([`${new net.SocketAddress({ address: eui64, family: "ipv6" }).address}/64`]);
+    expect(result.addresses).toEqual([`${new net.SocketAddress({ address: eui64, family: 'ipv6' }).address}/64`]);
     expect(result.gateways).toEqual(['fe80::2']);
     expect(stack.routes()).toContainEqual(expect.objectContaining({ family: 'IPv6', cidr: 'default', gateway: 'fe80::2' }));
     // config() returned with the address past duplicate address detection: usable at once.
-    expect(stack.addresses().find((a) => a.cidr === result.addresses[0])).toMatchObject({ tentative: false, dadFailed: false });
+    expect(stack.addresses().find((a) => a.cidr === result.addresses[0]))
+      .toMatchObject({ tentative: false, dadFailed: false });
     expect(await listenNow(stack, eui64)).toBe('listening');
 
     const server = await hostServer('::1');
@@ -192,11 +193,13 @@ describe('a DHCP server that renews, refuses, goes quiet and lies', () => {
     const server = new TestDhcpServer(serverStack, {
       address: '10.9.0.50', server: '10.9.0.1', lease: 3600,
       noise: [
-        decoy((g) => { const b = Buffer.from(g); b.writeUInt32BE((b.readUInt32BE(4) + 1) >>> 0, 4); return b; }),  // another transaction
+        // another transaction
+        decoy((g) => { const b = Buffer.from(g); b.writeUInt32BE((b.readUInt32BE(4) + 1) >>> 0, 4); return b; }),
         decoy(poke(28, [0x02, 0xde, 0xad, 0xbe, 0xef, 0x00])),  // another client
         decoy((g) => g.subarray(0, 200)),  // truncated
         decoy(poke(236, [0, 0, 0, 0])),  // no magic cookie
-        decoy((g) => Buffer.concat([g.subarray(0, g.length - 1), Buffer.from([6, 200, 10, 9])])),  // an option past the end
+        // an option past the end
+        decoy((g) => Buffer.concat([g.subarray(0, g.length - 1), Buffer.from([6, 200, 10, 9])])),
         decoy(poke(251, [255, 0, 255, 0])),  // a subnet mask that is no prefix
         poke(16, [224, 0, 0, 1]),  // a multicast address to lease
         decoy(poke(240, [0, 0, 0])),  // no message type
@@ -211,7 +214,8 @@ describe('a DHCP server that renews, refuses, goes quiet and lies', () => {
       const result = await stack.configAsync('eth,dhcp');
       expect(result.dhcp4).toMatchObject({ address: '10.9.0.50', server: '10.9.0.1', domains: ['dhcp.test'] });
       expect(addresses(stack, 'IPv4')).toEqual(['10.9.0.50/24']);
-      expect(server.requests.map((r) => r.type)).toEqual([1, 3]);  // one DISCOVER, one REQUEST: no retransmission was needed
+      // one DISCOVER, one REQUEST: no retransmission was needed
+      expect(server.requests.map((r) => r.type)).toEqual([1, 3]);
       expect(server.requests[1]).toMatchObject({ requested: '10.9.0.50', serverId: '10.9.0.1', broadcast: true });
     } finally {
       server.close();

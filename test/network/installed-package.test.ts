@@ -19,7 +19,8 @@ if (!app) console.warn('installed-package: IOTHTS_CONSUMER_APP is not set (scrip
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(args[0], args.slice(1), { cwd: app, env: { ...process.env, ...env }, timeout: 30000 }, (err, stdout, stderr) => {
+    const options = { cwd: app, env: { ...process.env, ...env }, timeout: 30000 };
+    execFile(args[0], args.slice(1), options, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
   });

@@ -34,7 +34,10 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-interface Transfer { complete: boolean; received: number; expected: number; sha: boolean; childMs: number; exitAfterFinishMs?: number; error?: string }
+interface Transfer {
+  complete: boolean; received: number; expected: number; sha: boolean; childMs: number;
+  exitAfterFinishMs?: number; error?: string;
+}
 
 /** Runs the sender once; the transfer is complete when every byte arrived, hashes match and the FIN came. */
 function transfer(how: 'natural' | 'process.exit', mib: number, env: NodeJS.ProcessEnv = {}): Promise<Transfer> {
@@ -92,7 +95,10 @@ function transfer(how: 'natural' | 'process.exit', mib: number, env: NodeJS.Proc
       gone?.close({ linger: 0 });
       gone = undefined;
       const sha = hash.digest('hex') === expected!.sha256;
-      resolve({ complete: ended && sha && received === expected!.bytes, received, expected: expected!.bytes, sha, childMs: childExit, exitAfterFinishMs, error });
+      resolve({
+        complete: ended && sha && received === expected!.bytes, received, expected: expected!.bytes, sha,
+        childMs: childExit, exitAfterFinishMs, error,
+      });
     }
   });
 }
@@ -115,7 +121,9 @@ function member(n: number): Stack {
   return stack;
 }
 
-async function connectPair(sender: Stack, receiver: Stack, ip: string, onData?: (s: net.Socket) => void): Promise<{ client: net.Socket; accepted: Promise<net.Socket> }> {
+async function connectPair(
+  sender: Stack, receiver: Stack, ip: string, onData?: (s: net.Socket) => void,
+): Promise<{ client: net.Socket; accepted: Promise<net.Socket> }> {
   let accept!: (s: net.Socket) => void;
   const accepted = new Promise<net.Socket>((r) => { accept = r; });
   const srv = receiver.net.createServer((s) => { onData?.(s); accept(s); srv.close(); });
@@ -126,7 +134,9 @@ async function connectPair(sender: Stack, receiver: Stack, ip: string, onData?: 
 }
 
 /** A peer in a child process (close() blocks this thread, so a peer here could not read meanwhile). */
-function sink(n: number): Promise<{ port: number; result: Promise<{ bytes: number; sha256?: string; error?: string } | null>; kill: () => void }> {
+function sink(n: number): Promise<{
+  port: number; result: Promise<{ bytes: number; sha256?: string; error?: string } | null>; kill: () => void;
+}> {
   const child = spawn(process.execPath, [path.join(__dirname, '..', 'fixtures', 'sink.js'), `vde://${dir}/hub`, `10.0.0.${n}`],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
@@ -220,7 +230,6 @@ test('closing a stack with nothing to send costs no wait', async () => {
   let began = process.hrtime.bigint();
   a.close();
   const withTcp = Number(process.hrtime.bigint() - began) / 1e6;
-  began = process.hrtime.bigint();
   b.close();
   const idle = member(nextHost++);
   began = process.hrtime.bigint();

@@ -13,7 +13,9 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
-function serve(host: Host, handler: (s: net.Socket) => void = (s) => s.pipe(s), options: net.ServerOpts = {}): net.Server {
+function serve(
+  host: Host, handler: (s: net.Socket) => void = (s) => s.pipe(s), options: net.ServerOpts = {},
+): net.Server {
   const server = host.stack.net.createServer(options, handler);
   servers.push(server);
   return server;

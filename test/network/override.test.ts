@@ -47,7 +47,9 @@ function startServer(env: NodeJS.ProcessEnv, hostNetns = false): Promise<ChildPr
   });
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string, args: string[], env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(cmd, args, { cwd: root, env: { ...process.env, ...env }, timeout: 30000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
@@ -150,7 +152,7 @@ describe('misconfiguration: one line naming the variable and the value, exit 1',
     ['plugin name with a path', { IOTH_STACK: '../x' }, /^iothts\/register: IOTH_STACK="\.\.\/x": /],
     ['unknown VNL module', { IOTH_VNL: 'foo://bar' }, /^iothts\/register: IOTH_VNL="foo:\/\/bar": .*unknown VNL module/],
     ['missing switch', { IOTH_VNL: 'vde:///nonexistent/sw' }, /^iothts\/register: IOTH_VNL="vde:\/\/\/nonexistent\/sw": .*ENOENT/],
-    ['blank VNL', { IOTH_VNL: '   ' }, /^iothts\/register: IOTH_VNL="   ": no VNL given/],
+    ['blank VNL', { IOTH_VNL: '   ' }, /^iothts\/register: IOTH_VNL=" {3}": no VNL given/],
     ['unknown config key', { IOTH_VNL: 'null://', IOTH_CONFIG: 'eth,bogus=1' }, /^iothts\/register: IOTH_CONFIG="eth,bogus=1": .*'bogus=1'.*unknown key/],
     ['bad address', { IOTH_VNL: 'null://', IOTH_CONFIG: 'eth,ip=10.0.0.300/24' }, /^iothts\/register: IOTH_CONFIG=.*'ip=10\.0\.0\.300\/24'/],
     ['bad gateway', { IOTH_VNL: 'null://', IOTH_CONFIG: 'eth,ip=10.0.0.1/24,gw=192.168.9.1' }, /^iothts\/register: IOTH_CONFIG=.*ENETUNREACH.*'gw=192\.168\.9\.1'/],

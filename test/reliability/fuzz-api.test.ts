@@ -136,7 +136,9 @@ describe('stack.config(str)', () => {
     const stack = new Stack('vdestack', 'null://');
     const tally = new Tally();
     const partial: string[] = [];
-    const snapshot = () => JSON.stringify([stack.links(), stack.interfaces(), stack.routes(), stack.dns.getServers(), stack.dns.getSearch()]);
+    const snapshot = () => JSON.stringify([
+      stack.links(), stack.interfaces(), stack.routes(), stack.dns.getServers(), stack.dns.getSearch(),
+    ]);
     try {
       check('stack.config', 700, fc.property(config, (str) => {
         const before = snapshot();
@@ -146,16 +148,18 @@ describe('stack.config(str)', () => {
           const e = err as NodeJS.ErrnoException;
           const code = typeof str === 'string' ? e.code : 'not a string';
           if (typeof str !== 'string') {
-            if (e.code !== 'ERR_INVALID_ARG_TYPE' || !(e instanceof TypeError)) throw new Error(`config(${show(str)}): ${e.code} ${e.message}`);
+            if (e.code !== 'ERR_INVALID_ARG_TYPE' || !(e instanceof TypeError)) {
+              throw new Error(`config(${show(str)}): ${e.code} ${e.message}`, { cause: err });
+            }
           } else if (e.code !== 'ERR_IOTH_CONFIG' && !/^E[A-Z0-9]+$/.test(e.code ?? '')) {
-            throw new Error(`config(${show(str)}) threw ${e.code}, not ERR_IOTH_CONFIG or an errno code: ${e.message}`);
+            throw new Error(`config(${show(str)}) threw ${e.code}, not ERR_IOTH_CONFIG or an errno code: ${e.message}`, { cause: err });
           }
           if (e.code === 'ERR_IOTH_CONFIG' && !/invalid configuration item '/.test(e.message)) {
-            throw new Error(`config(${show(str)}): the message does not quote the item: ${e.message}`);
+            throw new Error(`config(${show(str)}): the message does not quote the item: ${e.message}`, { cause: err });
           }
           const after = snapshot();
           if (e.code === 'ERR_IOTH_CONFIG' && after !== before) {
-            throw new Error(`config(${show(str)}) was refused (${e.message}) but changed the stack`);
+            throw new Error(`config(${show(str)}) was refused (${e.message}) but changed the stack`, { cause: err });
           }
           if (after !== before) partial.push(`${show(str)}: ${e.code}`);
           tally.add(code ?? 'no code');

@@ -63,8 +63,10 @@ test('stack.net: connect() and listen() with hostile arguments', async () => {
   const connectArgs = fc.oneof(
     fc.tuple(port, host),
     fc.tuple(port),
-    fc.tuple(fc.record({ port, host, localAddress: host, localPort: port, family: value, timeout: value, allowHalfOpen: value,
-      noDelay: value, keepAlive: value, keepAliveInitialDelay: value, hints: value }, { requiredKeys: [] })),
+    fc.tuple(fc.record({
+      port, host, localAddress: host, localPort: port, family: value, timeout: value, allowHalfOpen: value,
+      noDelay: value, keepAlive: value, keepAliveInitialDelay: value, hints: value,
+    }, { requiredKeys: [] })),
   );
   await checkAsync('stack.net.connect', 400, fc.asyncProperty(connectArgs, async (args) => {
     const what = `stack.net.connect(${args.map(show).join(', ')})`;
@@ -192,7 +194,8 @@ test('stack.dns: every entry point with hostile arguments', async () => {
   resolver.setServers(['127.0.0.1']);
   const name = fc.oneof(hostile(), fc.constantFrom('www.example.test', 'localhost', '127.0.0.1', '::1', 'a..b', '.', '',
     `${'a'.repeat(64)}.test`, `${'a.'.repeat(130)}test`, 'é.test', '\u{1F600}.test', 'x\0y'), fc.domain());
-  const options = fc.oneof(value, fc.record({ family: value, hints: value, all: value, order: value, verbatim: value, ttl: value }, { requiredKeys: [] }));
+  const options = fc.oneof(value, fc.record(
+    { family: value, hints: value, all: value, order: value, verbatim: value, ttl: value }, { requiredKeys: [] }));
   const methods = ['resolve', 'resolve4', 'resolve6', 'resolveAny', 'resolveCaa', 'resolveCname', 'resolveMx', 'resolveNaptr',
     'resolveNs', 'resolvePtr', 'resolveSoa', 'resolveSrv', 'resolveTxt', 'reverse'] as const;
   const call = fc.oneof(
@@ -235,7 +238,8 @@ test('stack.dns: every entry point with hostile arguments', async () => {
     fc.tuple(fc.constant('hosts.add'), fc.tuple(name, host)),
   );
   const d = stack.dns;
-  const state = () => JSON.stringify([resolver.getServers(), d.getDefaultResultOrder(), d.getSearch(), d.hosts.entries()]);
+  const state = () =>
+    JSON.stringify([resolver.getServers(), d.getDefaultResultOrder(), d.getSearch(), d.hosts.entries()]);
   await checkAsync('stack.dns configuration', 400, fc.asyncProperty(config, async ([method, args]) => {
     const what = `${method}(${(args as unknown[]).map(show).join(', ')})`;
     const before = state();
@@ -247,7 +251,7 @@ test('stack.dns: every entry point with hostile arguments', async () => {
       else d.hosts.add(...(args as [string, string]));
     } catch (err) {
       tally.add(`${method} ${checkError(err, what, NAMES)}`);
-      if (state() !== before) throw new Error(`${what} was refused but changed the configuration`);
+      if (state() !== before) throw new Error(`${what} was refused but changed the configuration`, { cause: err });
       return;
     }
     tally.add(`${method} ok`);

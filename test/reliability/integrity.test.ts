@@ -4,10 +4,11 @@
 // measured first by a UDP probe. `npm run soak` moves 1 GiB each way, with and without loss.
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
+import type { integrityRun } from '../../bench/reliability/integrity';
 
 const driver = path.resolve(__dirname, '..', '..', 'dist', 'bench', 'reliability', 'integrity.js');
 
-function run(args: string[], ms: number): Promise<Record<string, any>> {
+function run(args: string[], ms: number): Promise<Awaited<ReturnType<typeof integrityRun>>> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [driver, ...args], { timeout: ms }, (err, out, errOut) => {
       const last = out.trim().split('\n').pop() ?? '';
@@ -31,9 +32,9 @@ test('256 MiB each way at once over vxvde: the same SHA-256 on both sides', asyn
 test('32 MiB each way through 5 % loss with reordering: the same SHA-256 on both sides', async () => {
   const r = await run(['--mib', '32', '--loss', '5', '--timeout', '120'], 150000);
   // The link really loses and reorders (1000 numbered datagrams).
-  expect(r.probe.lossPct).toBeGreaterThanOrEqual(2);
-  expect(r.probe.lossPct).toBeLessThanOrEqual(10);
-  expect(r.probe.reordered).toBeGreaterThan(10);
+  expect(r.probe!.lossPct).toBeGreaterThanOrEqual(2);
+  expect(r.probe!.lossPct).toBeLessThanOrEqual(10);
+  expect(r.probe!.reordered).toBeGreaterThan(10);
   expect(r.identical).toBe(true);
   expect(r.aToB.bytes).toBe(32 * 1024 * 1024);
   expect(r.bToA.bytes).toBe(32 * 1024 * 1024);

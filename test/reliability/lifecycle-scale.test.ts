@@ -38,10 +38,11 @@ test('10,000 sockets opened and closed in batches: descriptors and processes bac
       await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
       servers.push(server);
     }
-    const clients = await Promise.all(Array.from({ length: 30 }, (_, i) => new Promise<net.Socket>((resolve, reject) => {
-      const { port } = servers[i % 10].address() as net.AddressInfo;
-      const c = stack.net.connect(port, '127.0.0.1', () => resolve(c)).once('error', reject);
-    })));
+    const clients = await Promise.all(Array.from({ length: 30 }, (_, i) =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const { port } = servers[i % 10].address() as net.AddressInfo;
+        const c = stack.net.connect(port, '127.0.0.1', () => resolve(c)).once('error', reject);
+      })));
     const udp = await Promise.all(Array.from({ length: 30 }, () => new Promise<dgram.Socket>((resolve, reject) => {
       const u = stack.dgram.createSocket(batch % 2 ? 'udp6' : 'udp4');
       u.once('error', reject).bind(0, batch % 2 ? '::1' : '127.0.0.1', () => resolve(u));

@@ -17,7 +17,9 @@ test('one server holds 2,000 connections through 10 s of autocannon: no failed r
   const report = JSON.parse(lines[lines.length - 1]);
   if (code !== 0) console.log(stderr, report);
   expect(report.failures).toEqual([]);
-  expect(report).toMatchObject({ pass: true, held: 2000, failedToOpen: 0, stillAnswering: 2000, failedAfterLoad: 0, closedDuringLoad: 0 });
+  expect(report).toMatchObject({
+    pass: true, held: 2000, failedToOpen: 0, stillAnswering: 2000, failedAfterLoad: 0, closedDuringLoad: 0,
+  });
   expect(report.serverOpenBeforeLoad).toBeGreaterThanOrEqual(2000);
   expect(report.serverPeak).toBeGreaterThanOrEqual(2000 + 32);
   expect(report.requests).toMatchObject({ errors: 0, timeouts: 0, non2xx: 0, mismatches: 0, resets: 0 });

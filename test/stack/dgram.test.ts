@@ -15,7 +15,9 @@ function socket(host: Host, type: dgram.SocketType | dgram.SocketOptions): dgram
   return s;
 }
 
-async function echoServer(host: Host, type: dgram.SocketType, address: string, port = 0): Promise<{ server: dgram.Socket; port: number }> {
+async function echoServer(
+  host: Host, type: dgram.SocketType, address: string, port = 0,
+): Promise<{ server: dgram.Socket; port: number }> {
   const server = socket(host, type);
   server.on('message', (msg, rinfo) => server.send(Buffer.concat([Buffer.from('echo:'), msg]), rinfo.port, rinfo.address));
   server.bind(port, address);

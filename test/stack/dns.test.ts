@@ -82,10 +82,15 @@ function counting(inner: DnsTransport): DnsTransport & { sockets: number } {
   return t;
 }
 
+/** node:dns or a stack's dns, seen as members that are functions or classes accepting anything. */
+interface LooseModule { [name: string]: LooseMember }
+type LooseMember = ((...args: unknown[]) => unknown) & (new (...args: unknown[]) => unknown) & LooseModule;
+
 /** A node-style callback call as a promise of its results (one value, or the list of them). */
-function call<T = unknown>(fn: (...args: any[]) => unknown, ...args: unknown[]): Promise<T> {
+function call<T = unknown>(fn: (...args: never[]) => unknown, ...args: unknown[]): Promise<T> {
   return new Promise((resolve, reject) => {
-    fn(...args, (err: Error | null, ...results: unknown[]) => (err ? reject(err) : resolve((results.length > 1 ? results : results[0]) as T)));
+    (fn as (...a: unknown[]) => unknown)(...args, (err: Error | null, ...results: unknown[]) =>
+      (err ? reject(err) : resolve((results.length > 1 ? results : results[0]) as T)));
   });
 }
 
@@ -452,7 +457,9 @@ describe('arguments, checked as node:dns checks them', () => {
 
   // Each pair: our call and node:dns's (which throws before sending anything).
   const cb = () => undefined;
-  const cases: Array<[string, (d: any) => unknown]> = [
+  // Both modules are called with deliberately wrong arguments: each member is taken as a function
+  // or class that accepts anything.
+  const cases: Array<[string, (d: LooseModule) => unknown]> = [
     ['lookup(42, cb)', (d) => d.lookup(42, cb)],
     ["lookup('x')", (d) => d.lookup('x')],
     ["lookup('x', 'y', cb)", (d) => d.lookup('x', 'y', cb)],
@@ -513,9 +520,9 @@ describe('arguments, checked as node:dns checks them', () => {
   ];
 
   test.each(cases)('%s throws what node:dns throws', (_, make) => {
-    const thrown = (d: unknown) => {
+    const thrown = (d: object) => {
       try {
-        make(d);
+        make(d as LooseModule);
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         return { name: err.name, code: err.code, message: err.message };

@@ -54,7 +54,7 @@ test('on this machine: one line per check, then a stack is made and closed, exit
   expect(text.stderr).toBe('');
   const lines = text.stdout.trim().split('\n');
   expect(lines[0]).toMatch(/^iothts doctor: uid \d+, .*Node v\d+/);
-  expect(lines.slice(1, -1).map((l) => /^(?:ok  |warn|FAIL|skip) (.+?): /.exec(l)?.[1])).toEqual(CHECKS);
+  expect(lines.slice(1, -1).map((l) => /^(?:ok {2}|warn|FAIL|skip) (.+?): /.exec(l)?.[1])).toEqual(CHECKS);
   expect(lines[lines.length - 2]).toMatch(/^ok {3}stack: new Stack\('vdestack', 'null:\/\/'\) made \(interfaces lo, vde0\) and closed in \d+ ms$/);
   expect(lines[lines.length - 1]).toBe('iothts doctor: a vdestack stack can be made here');
   expect(text.status).toBe(0);

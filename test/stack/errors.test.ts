@@ -169,7 +169,8 @@ test('the native ipAddrAdd sets no address flag but IFA_F_NODAD, and checks each
       [[6, addr, 64, 99, IFA_F_NODAD], 'ENODEV', /^ioth_ipaddr_add ENODEV/],
     ];
     for (const [args, code, message] of cases) {
-      expect(() => (stack.ipAddrAdd as (...a: unknown[]) => void)(...args)).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
+      expect(() => (stack.ipAddrAdd as (...a: unknown[]) => void)(...args))
+        .toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
     }
     stack.ipAddrAdd(6, addr, 64, 2, IFA_F_NODAD);
     const added = stack.addresses().find((a) => a.address?.equals(addr));

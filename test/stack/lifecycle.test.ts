@@ -7,7 +7,9 @@ import { childrenOf, isAlive, openFds, waitGone } from '../helpers/procs';
 
 const fixture = path.join(__dirname, '..', 'fixtures', 'hold-stacks.js');
 
-function run(how: string, count = 3): Promise<{ info: { pid: number; helpers: number[] }; exit: Promise<number | null>; kill: () => void }> {
+function run(
+  how: string, count = 3,
+): Promise<{ info: { pid: number; helpers: number[] }; exit: Promise<number | null>; kill: () => void }> {
   const child = spawn(process.execPath, [fixture, String(count), how], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {

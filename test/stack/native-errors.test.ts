@@ -110,7 +110,8 @@ test('a worker\'s borrowed stack closed by its owner gives an Error (not a TypeE
     await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
     owner.close();
     worker.postMessage('go');
-    const seen = await new Promise<Record<string, { name: string; code: string; message: string; plain: boolean }>>((resolve, reject) => {
+    type Seen = Record<string, { name: string; code: string; message: string; plain: boolean }>;
+    const seen = await new Promise<Seen>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
     });

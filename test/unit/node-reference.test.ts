@@ -84,10 +84,12 @@ test("asking node:dns for setDefaultResultOrder's error leaves its order alone",
 describe('lookup() of an empty host name does what node:dns does (a warning up to Node 24, an error in 26)', () => {
   // A stack's dns without any server: an empty name must never get as far as asking one.
   const dns = createDns({ udpSocket: () => { throw new Error('no resolver may be asked'); }, tcpConnect: () => { throw new Error('no resolver may be asked'); } } as never);
-  const settle = (p: Promise<unknown>) => p.then((value) => ({ value }), (e: NodeJS.ErrnoException) => ({ code: e.code, message: e.message }));
+  const settle = (p: Promise<unknown>) =>
+    p.then((value) => ({ value }), (e: NodeJS.ErrnoException) => ({ code: e.code, message: e.message }));
   const viaCallback = (lookup: (...a: unknown[]) => void, ...args: unknown[]) => new Promise((resolve) => {
     try {
-      lookup(...args, (err: NodeJS.ErrnoException | null, ...result: unknown[]) => resolve(err ? { code: err.code } : { result }));
+      lookup(...args, (err: NodeJS.ErrnoException | null, ...result: unknown[]) =>
+        resolve(err ? { code: err.code } : { result }));
     } catch (e) {
       resolve({ thrown: (e as NodeJS.ErrnoException).code, message: (e as Error).message });
     }
@@ -98,7 +100,8 @@ describe('lookup() of an empty host name does what node:dns does (a warning up t
   ];
   test.each(cases)('%s', async (_, hostname, options) => {
     const args = options ? [hostname, options] : [hostname];
-    expect(await viaCallback(dns.lookup as never, ...args)).toEqual(await viaCallback(nodeDns.lookup as never, ...args));
+    expect(await viaCallback(dns.lookup as never, ...args))
+      .toEqual(await viaCallback(nodeDns.lookup as never, ...args));
     expect(await settle((dns.promises.lookup as (...a: unknown[]) => Promise<unknown>)(...args)))
       .toEqual(await settle((nodeDns.promises.lookup as (...a: unknown[]) => Promise<unknown>)(...args)));
   });

@@ -37,7 +37,9 @@ export const userName = (uid: number): string => nameOf('/etc/passwd', uid);
 export const groupName = (gid: number): string => nameOf('/etc/group', gid);
 
 /** A program's result, run without a shell and bounded in time. */
-export function run(file: string, args: string[], timeoutMs = 10000): { stdout: string; stderr: string; status: number | null; error?: NodeJS.ErrnoException } {
+export function run(
+  file: string, args: string[], timeoutMs = 10000,
+): { stdout: string; stderr: string; status: number | null; error?: NodeJS.ErrnoException } {
   const r = spawnSync(file, args, { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
   return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status, error: r.error as NodeJS.ErrnoException | undefined };
 }
