@@ -2,6 +2,7 @@
 // records count (the question's name and the CNAME chain from it) and how each type looks.
 import type { AnyRecord } from 'node:dns';
 import type * as packet from 'dns-packet';
+import { typedRecords } from '../internal/node-reference';
 import { DnsFailure } from './errors';
 
 // dns-packet's union type is too narrow to index by a runtime type name: read records loosely.
@@ -50,6 +51,20 @@ const SHAPES: Record<string, (data: never) => unknown> = {
 
 const shapeOf = (type: string, data: unknown) => (SHAPES[type] as (data: unknown) => unknown)(data);
 
+// The record types whose results carry `type` on the Node releases that add it (typedRecords).
+const TYPED = new Set(['MX', 'CAA', 'SRV']);
+
+/** One record as its own resolve method gives it: with `type` where the running Node adds it. */
+function typedShape(type: string, data: unknown): unknown {
+  const shape = shapeOf(type, data);
+  if (!typedRecords || !TYPED.has(type)) return shape;
+  if (type === 'CAA') { // Node's order: critical, type, then the tag
+    const { critical, ...tag } = shape as { critical: number };
+    return { critical, type, ...tag };
+  }
+  return { ...(shape as object), type };
+}
+
 /** One record as resolveAny() lists it: the type's shape plus `type`. */
 function anyShape(rec: Rec): AnyRecord {
   const shape = shapeOf(rec.type, rec.data);
@@ -78,7 +93,7 @@ export function toResult(reply: { answers?: packet.Answer[] }, qname: string, ty
   } else {
     result = owned.filter((a) => a.type === type).map((a) => (ttl && (type === 'A' || type === 'AAAA')
       ? { address: a.data, ttl: Math.min(a.ttl ?? 0, chainTtl) }
-      : shapeOf(type, a.data)));
+      : typedShape(type, a.data)));
   }
   if (result.length === 0) throw new DnsFailure('ENODATA');
   return type === 'SOA' ? result[0] : result;

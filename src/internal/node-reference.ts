@@ -76,3 +76,15 @@ export function emptyHostnameLookup(hostname: unknown, options: unknown, callbac
 export function emptyHostnamePromisesLookup(hostname: unknown, options: unknown): Promise<unknown> {
   return promisesLookup(hostname as string, options as dns.LookupOptions);
 }
+
+/**
+ * Whether this Node's resolveMx, resolveCaa and resolveSrv records carry `type` ('MX', ...), as
+ * resolveAny's always did: from Node 24.10 on (measured with each release's own resolver against
+ * a server on 127.0.0.1: 20.19, 20.20, 22.23, 23.0, 24.0 to 24.9 without it; 24.10, 24.22, 25.0,
+ * 26.12 with it; NAPTR and SOA records have it in none). A record's shape is made by Node's C++
+ * and no public API shows it without a query, so the release decides here.
+ */
+export const typedRecords: boolean = (() => {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  return major > 24 || (major === 24 && minor >= 10);
+})();

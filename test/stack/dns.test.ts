@@ -11,6 +11,7 @@ import { createDns, DnsTransport, StackDns } from '../../src/dns';
 import { DnsTestServer } from '../helpers/dns-server';
 import { openFds } from '../helpers/procs';
 import { until } from '../helpers/until';
+import { asNode } from '../helpers/node-records';
 
 const SERVER4 = '10.53.0.1';
 const CLIENT4 = '10.53.0.2';
@@ -157,15 +158,15 @@ describe('resolve*', () => {
       [{ address: 'fd00:53::10', ttl: 120 }],
       ['www.example.test'],
       [{ address: '10.53.0.10', ttl: 100 }, { address: '10.53.0.11', ttl: 100 }], // the CNAME's smaller TTL
-      [{ exchange: 'mail.example.test', priority: 10 }, { exchange: 'backup.example.test', priority: 20 }],
+      asNode('MX', { exchange: 'mail.example.test', priority: 10 }, { exchange: 'backup.example.test', priority: 20 }),
       ['ns1.example.test', 'ns2.example.test'],
       { nsname: 'ns1.example.test', hostmaster: 'hostmaster.example.test', serial: 2024010101, refresh: 3600, retry: 600, expire: 86400, minttl: 60 },
       [['v=spf1 -all'], ['part one', 'part two']],
-      [{ critical: 0, issue: 'ca.example.test' }, { critical: 128, iodef: 'mailto:sec@example.test' }],
+      asNode('CAA', { critical: 0, issue: 'ca.example.test' }, { critical: 128, iodef: 'mailto:sec@example.test' }),
       [{ flags: 'S', service: 'SIP+D2U', regexp: '', replacement: '_sip._udp.example.test', order: 100, preference: 10 }],
-      [{ name: 'sip.example.test', port: 5060, priority: 10, weight: 5 }],
+      asNode('SRV', { name: 'sip.example.test', port: 5060, priority: 10, weight: 5 }),
       ['target.example.test'],
-      [{ exchange: 'mail.example.test', priority: 10 }, { exchange: 'backup.example.test', priority: 20 }],
+      asNode('MX', { exchange: 'mail.example.test', priority: 10 }, { exchange: 'backup.example.test', priority: 20 }),
       ['10.53.0.10', '10.53.0.11'],
     ]);
   });
@@ -425,7 +426,7 @@ describe('promises', () => {
     expect(await p.resolve4('www.example.test')).toEqual(['10.53.0.10', '10.53.0.11']);
     expect(await p.resolve6('www.example.test', { ttl: true })).toEqual([{ address: 'fd00:53::10', ttl: 120 }]);
     expect(await p.resolve('example.test', 'NS')).toEqual(['ns1.example.test', 'ns2.example.test']);
-    expect(await p.resolveSrv('_sip._tcp.example.test')).toEqual([{ name: 'sip.example.test', port: 5060, priority: 10, weight: 5 }]);
+    expect(await p.resolveSrv('_sip._tcp.example.test')).toEqual(asNode('SRV', { name: 'sip.example.test', port: 5060, priority: 10, weight: 5 }));
     expect(await p.reverse('10.53.0.10')).toEqual(['www.example.test']);
     expect(await p.lookup('www.example.test')).toEqual({ address: '10.53.0.10', family: 4 });
     expect(await p.lookup('www.example.test', { all: true, family: 6 })).toEqual([{ address: 'fd00:53::10', family: 6 }]);

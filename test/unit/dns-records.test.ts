@@ -4,6 +4,7 @@
 // (The same shapes compared with Node's own resolver over loopback: dns-loopback.test.ts.)
 import * as packet from 'dns-packet';
 import { toResult } from '../../src/dns/records';
+import { asNode } from '../helpers/node-records';
 
 const reply = (answers: packet.Answer[]) => packet.decode(packet.encode({ type: 'response', id: 1, answers }));
 const a = (name: string, data: string, ttl = 60): packet.Answer => ({ name, type: 'A', ttl, data });
@@ -24,14 +25,14 @@ test('every type in its node:dns shape', () => {
   ]);
   expect(toResult(r, 'x.test', 'A')).toEqual(['10.0.0.1']);
   expect(toResult(r, 'x.test', 'AAAA')).toEqual(['fd00::1']);
-  expect(toResult(r, 'x.test', 'MX')).toEqual([{ exchange: 'mail.x.test', priority: 10 }]);
+  expect(toResult(r, 'x.test', 'MX')).toEqual(asNode('MX', { exchange: 'mail.x.test', priority: 10 }));
   expect(toResult(r, 'x.test', 'NS')).toEqual(['ns.x.test']);
   expect(toResult(r, 'x.test', 'PTR')).toEqual(['p.x.test']);
   expect(toResult(r, 'x.test', 'TXT')).toEqual([['one', 'two']]);
-  expect(toResult(r, 'x.test', 'SRV')).toEqual([{ name: 't.x.test', port: 3, priority: 1, weight: 2 }]);
+  expect(toResult(r, 'x.test', 'SRV')).toEqual(asNode('SRV', { name: 't.x.test', port: 3, priority: 1, weight: 2 }));
   expect(toResult(r, 'x.test', 'NAPTR')).toEqual([{ flags: 'S', service: 'SIP+D2U', regexp: '', replacement: 'r.x.test', order: 1, preference: 2 }]);
   expect(toResult(r, 'x.test', 'SOA')).toEqual({ nsname: 'ns.x.test', hostmaster: 'h.x.test', serial: 1, refresh: 2, retry: 3, expire: 4, minttl: 5 });
-  expect(toResult(r, 'x.test', 'CAA')).toEqual([{ critical: 128, issue: 'ca.test' }]);
+  expect(toResult(r, 'x.test', 'CAA')).toEqual(asNode('CAA', { critical: 128, issue: 'ca.test' }));
   expect(toResult(r, 'x.test', 'A', true)).toEqual([{ address: '10.0.0.1', ttl: 60 }]);
 });
 
@@ -68,6 +69,6 @@ test('no record of the type, or no answers at all: ENODATA', () => {
 test('the root name reads as "" (c-ares); TXT bytes as Latin-1, as Node builds its strings', () => {
   const r = reply([{ name: 'x.test', type: 'MX', ttl: 1, data: { preference: 0, exchange: '.' } },
     { name: 'x.test', type: 'TXT', ttl: 1, data: [Buffer.from([0x63, 0x61, 0x66, 0xe9])] }]);
-  expect(toResult(r, 'x.test', 'MX')).toEqual([{ exchange: '', priority: 0 }]);
+  expect(toResult(r, 'x.test', 'MX')).toEqual(asNode('MX', { exchange: '', priority: 0 }));
   expect(toResult(r, 'x.test', 'TXT')).toEqual([['caf\u00e9']]);
 });
