@@ -9,17 +9,8 @@ import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import { dnsError } from '../../src/dns/errors';
 import { invalidArgType, invalidIpAddress, missingArgs, stackClosed, withContext } from '../../src/internal/errors';
 import { validatePort } from '../../src/internal/validators';
+import { thrown } from '../helpers/thrown';
 
-/** What fn throws, as name, code and message ('nothing thrown' if it returns). */
-function thrown(fn: () => unknown): { name: string; code?: string; message: string } | 'nothing thrown' {
-  try {
-    fn();
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    return { name: err.name, code: err.code, message: err.message };
-  }
-  return 'nothing thrown';
-}
 
 class Custom {}
 const values: Array<[string, unknown]> = [

@@ -9,17 +9,9 @@ import { invalidArgType, invalidArgValue, outOfRange } from '../../src/internal/
 import { createDns } from '../../src/dns';
 import { nodeDefaultOrderError } from '../../src/internal/node-reference';
 import { validatePort } from '../../src/internal/validators';
+import { thrown } from '../helpers/thrown';
 
 const received = (message: string) => message.slice(message.indexOf('. Received ') + 2);
-function thrown(fn: () => unknown): { name: string; code?: string; message: string } | 'nothing thrown' {
-  try {
-    fn();
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    return { name: err.name, code: err.code, message: err.message };
-  }
-  return 'nothing thrown';
-}
 
 class Custom {}
 const values: Array<[string, unknown]> = [
