@@ -42,6 +42,6 @@ module.exports = {
     }),
     tier('stack'),
     tier('network', privateNetns),
-    tier('reliability', privateNetns),
+    tier('reliability', { setupFilesAfterEnv: [...privateNetns.setupFilesAfterEnv, '<rootDir>/test/setup/reliability.ts'] }),
   ],
 };

@@ -191,18 +191,22 @@ export async function transfer(
   });
   // Both directions end independently: each side half-closes when it has sent everything.
   const server = a.net.createServer({ allowHalfOpen: true });
+  // The bound covers the connection's setup too: a SYN lost on the way stalls there, not later.
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`transfer of ${mib} MiB each way not done in ${timeoutMs} ms`)), timeoutMs);
+  });
+  expired.catch(() => {}); // seen by whichever race is under way; never an unhandled rejection
+  const bounded = <T>(p: Promise<T>): Promise<T> => Promise.race([p, expired]);
   try {
     await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(7070, aIp, resolve); });
     const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
     const client = b.net.connect({ port: 7070, host: aIp, allowHalfOpen: true });
     sockets.push(client);
-    await new Promise<void>((resolve, reject) => { client.once('connect', resolve); client.once('error', reject); });
-    const peer = await accepted;
+    await bounded(new Promise<void>((resolve, reject) => { client.once('connect', resolve); client.once('error', reject); }));
+    const peer = await bounded(accepted);
     sockets.push(peer);
     const work = Promise.all([pump(peer, makeA), drain(client), pump(client, makeB), drain(peer)]);
-    const [sentA, gotB, sentB, gotA] = await Promise.race([work, new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`transfer of ${mib} MiB each way not done in ${timeoutMs} ms`)), timeoutMs);
-    })]);
+    const [sentA, gotB, sentB, gotA] = await bounded(work);
     const seconds = (Date.now() - started) / 1000;
     return {
       bytesEachWay: total,

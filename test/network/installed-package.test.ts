@@ -39,10 +39,10 @@ describeInstalled('the installed package', () => {
     fs.copyFileSync(path.join(fixtures, 'consumer.mts'), path.join(app, 'consumer.mts'));
   });
 
-  test('holds the library, its types, the hook, the launcher, the setup script, the prebuilt addon and the licence; no tests, bench or examples', () => {
+  test('holds the library, its types, the hook, the launcher, the setup script, the prebuilt addon, the docs the README links and the licence; no tests, bench or examples', () => {
     const files = execFileSync('find', ['.', '-type', 'f'], { cwd: installed, encoding: 'utf8' }).split('\n').filter(Boolean);
     for (const f of ['./dist/src/index.js', './dist/src/index.d.ts', './dist/register.js', './bin/iothts.js', './LICENSE',
-      './README.md', './scripts/setup-system.sh', './prebuilds/linux-x64/node.napi.glibc.node']) {
+      './README.md', './docs/api/stack.md', './scripts/setup-system.sh', './prebuilds/linux-x64/node.napi.glibc.node']) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => /^\.\/(test|bench|examples|dist\/(bench|examples|test))\//.test(f) || f.endsWith('.map'))).toEqual([]);
