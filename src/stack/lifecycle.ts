@@ -6,13 +6,15 @@ import { onExitBeforeDelete, type NativeStack } from '../internal/native';
 import { waitUntilSent } from './linger';
 import type { ConfigTarget } from '../config/target';
 
-/** What the exit needs of an open stack (the Stack keeps it alive; the registry only refers to it). */
+/**
+ * What the exit needs of an open stack (the Stack keeps it alive; the registry only refers to it).
+ * Only stacks this thread owns are tracked: a borrowed one is its owner's to linger and delete.
+ */
 export interface OpenStack {
   /** The stack itself, for its DHCP leases. */
   readonly stack: ConfigTarget;
   /** Its native stack while open, null once closed. */
   native(): NativeStack | null;
-  readonly owned: boolean;
   linger(): number;
 }
 
@@ -30,7 +32,7 @@ export function untrack(ref: WeakRef<OpenStack>): void {
 
 function lingerAtExit(): void {
   const live = [...open].map((r) => r.deref()).filter((e): e is OpenStack => e !== undefined && e.native() !== null);
-  waitUntilSent(live.filter((e) => e.owned).map((e) => ({ native: e.native()!, linger: e.linger() })), true);
+  waitUntilSent(live.map((e) => ({ native: e.native()!, linger: e.linger() })), true);
   // DHCP leases are released at exit as by close() (the stacks are deleted right after).
   for (const e of live) releaseAll(e.stack);
 }

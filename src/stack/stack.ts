@@ -86,7 +86,7 @@ export class Stack implements Disposable {
     } catch (err) {
       throw creationError(err, this.plugin, this.vnls);
     }
-    this.#open = { stack: this, native: () => this.#native, owned: true, linger: () => this.#linger };
+    this.#open = { stack: this, native: () => this.#native, linger: () => this.#linger };
     this.#openRef = track(this.#open);
     this.#checkInterfaces();
   }
