@@ -148,7 +148,7 @@ export function createDns(transport: DnsTransport, options: CreateDnsOptions = {
     ALL: nodeDns.ALL,
     V4MAPPED: nodeDns.V4MAPPED,
     ...ERROR_CODES,
-    /** The hosts table: loopback names, the stack's own (transport.hosts()), then add()ed ones. */
+    /** The hosts table: the hosts file's entries (or the loopback names), the stack's own, then add()ed ones. */
     hosts,
     promises: {
       lookup: makePromiseLookup(engine, getDefaultResultOrder),
