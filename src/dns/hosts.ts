@@ -50,6 +50,8 @@ export class HostsTable {
   #added: HostEntry[] = [];
   readonly #own: () => Array<{ name: string; address: string }>;
   readonly #file: (() => Array<{ name: string; address: string }> | null) | null;
+  // The file's entries checked once per reading of it (a hosts file may hold 100,000 lines).
+  #checked: { read: Array<{ name: string; address: string }>; entries: HostEntry[] } | null = null;
 
   /** `file`: a hosts file to start from (read again when it changes); none: the loopback names. */
   constructor(own?: () => Array<{ name: string; address: string }>, file?: string | null) {
@@ -73,8 +75,9 @@ export class HostsTable {
 
   /** Every entry in table order: the file's (or the loopback names), the stack's own, added. */
   entries(): HostEntry[] {
-    const file = this.#file?.();
-    return [...(file ? valid(file) : LOOPBACK), ...valid(this.#own()), ...this.#added];
+    const read = this.#file?.();
+    if (read && this.#checked?.read !== read) this.#checked = { read, entries: valid(read) };
+    return [...(read ? this.#checked!.entries : LOOPBACK), ...valid(this.#own()), ...this.#added];
   }
 
   /** The addresses of `name`, in table order, without repeats. */
