@@ -131,13 +131,16 @@ async function addresses(engine: DnsEngine, hostname: string, s: Settings): Prom
   return [...list.filter((a) => a.family === first), ...list.filter((a) => a.family !== first)];
 }
 
+/** libuv refuses a name whose ASCII form does not fit its 256-byte buffer, before anything is asked. */
+function tooLong(hostname: string): boolean {
+  return asciiName(hostname).length > 255;
+}
+
 /** A lookup after the argument checks: literals answered without asking anyone. */
 function resolveLookup(engine: DnsEngine, hostname: unknown, s: Settings): Promise<LookupAddress[]> | LookupAddress[] {
   const literal = isIP(hostname as string);
   if (literal) return [{ address: hostname as string, family: literal as 4 | 6 }];
-  // libuv refuses a name whose ASCII form does not fit its 256-byte buffer before anything is asked.
-  const tooLong = asciiName(hostname as string).length > 255;
-  return (tooLong ? Promise.reject(new DnsFailure('EINVAL')) : addresses(engine, hostname as string, s)).catch((err) => {
+  return (tooLong(hostname as string) ? Promise.reject(new DnsFailure('EINVAL')) : addresses(engine, hostname as string, s)).catch((err) => {
     throw toDnsError(err, 'getaddrinfo', hostname as string);
   });
 }
@@ -171,6 +174,11 @@ export function makeLookup(engine: DnsEngine, defaultOrder: () => ResultOrder) {
     // No name: node:dns answers (or refuses) it itself, as this Node does, without a resolver.
     if (!hostname) return emptyHostnameLookup(hostname, { family: s.family, all: s.all }, cb);
     const answer = (list: LookupAddress[]) => (s.all ? cb(null, list) : cb(null, list[0].address, list[0].family));
+    // Refused by libuv at once: Node reports it from nextTick and has no request to return.
+    if (tooLong(hostname)) {
+      process.nextTick(cb, toDnsError(new DnsFailure('EINVAL'), 'getaddrinfo', hostname));
+      return {};
+    }
     const result = resolveLookup(engine, hostname, s);
     if (Array.isArray(result)) {
       process.nextTick(answer, result);

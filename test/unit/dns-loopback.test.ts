@@ -392,6 +392,7 @@ async function outcome(p: Promise<unknown>): Promise<Outcome> {
       ['lookup', dns.lookup('localhost', cb()), nodeDns.lookup('localhost', cb())],
       ['lookup all', dns.lookup('localhost', { all: true, family: 4 }, cb()), nodeDns.lookup('localhost', { all: true, family: 4 }, cb())],
       ['lookup of a literal', dns.lookup('127.0.0.1', cb()), nodeDns.lookup('127.0.0.1', cb())],
+      ['lookup refused by libuv', dns.lookup('a'.repeat(300), cb()), nodeDns.lookup('a'.repeat(300), cb())],
       ['lookupService', dns.lookupService('127.0.0.1', 22, cb()), nodeDns.lookupService('127.0.0.1', 22, cb())],
       ['resolve4', mine.resolve4('www.example.test', cb()), theirs.resolve4('www.example.test', cb())],
       ['resolve6 ttl', mine.resolve6('www.example.test', { ttl: true }, cb()), theirs.resolve6('www.example.test', { ttl: true }, cb())],
