@@ -24,6 +24,9 @@ export interface EngineConfig {
   tries: number;
 }
 
+/** The source addresses of the queries, per family (setLocalAddress()); none: the stack picks. */
+export type LocalAddresses = Partial<Record<4 | 6, string>>;
+
 export const DEFAULT_TIMEOUT = 5000; // resolv.conf's default
 export const DEFAULT_TRIES = 4; // node:dns's default
 
@@ -50,7 +53,9 @@ export class DnsEngine {
   ndots: number;
   timeout: number;
   tries: number;
+  local: LocalAddresses = {};
   #controller = new AbortController();
+  #pending = 0;
 
   constructor(readonly transport: DnsTransport, readonly hosts: HostsTable, config: EngineConfig) {
     ({
@@ -59,11 +64,26 @@ export class DnsEngine {
     setMaxListeners(0, this.#controller.signal); // one listener per query in flight
   }
 
-  /** Ends every query in flight with ECANCELLED. */
+  /** Ends every query in flight with ECANCELLED; none is pending any more, at once (as c-ares's). */
   cancel(): void {
     this.#controller.abort();
     this.#controller = new AbortController();
+    this.#pending = 0;
     setMaxListeners(0, this.#controller.signal);
+  }
+
+  /** Queries of resolve*()/reverse() waiting for a server: setServers() refuses while there are any. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Counts `work` as pending until it settles (or cancel()); the count drops before its callers see it. */
+  #track<T>(work: Promise<T>): Promise<T> {
+    const generation = this.#controller;
+    this.#pending++;
+    return work.finally(() => {
+      if (this.#controller === generation) this.#pending--;
+    });
   }
 
   /**
@@ -83,6 +103,7 @@ export class DnsEngine {
     if (this.servers.length === 0) return Promise.reject(new DnsFailure('ECONNREFUSED', NO_SERVER));
     return query(this.transport, qname, type, {
       servers: [...this.servers], timeout: this.timeout, tries: this.tries, signal: this.#controller.signal,
+      local: { ...this.local },
     });
   }
 
@@ -90,10 +111,16 @@ export class DnsEngine {
    * `name`'s records of `type` in node:dns's shape, through the search list. Like c-ares, the next
    * candidate is tried after ENOTFOUND, ENODATA or ESERVFAIL, and ENODATA wins over ENOTFOUND.
    */
-  async resolve(name: string, type: QueryType, ttl = false): Promise<unknown> {
+  resolve(name: string, type: QueryType, ttl = false): Promise<unknown> {
+    const work = this.#resolve(name, type, ttl);
+    return this.servers.length === 0 ? work : this.#track(work);
+  }
+
+  async #resolve(name: string, type: QueryType, ttl: boolean): Promise<unknown> {
+    const candidates = this.candidates(name);
     let nodata = false;
     let last: unknown;
-    for (const candidate of this.candidates(name)) {
+    for (const candidate of candidates) {
       try {
         return toResult(await this.ask(candidate, type), candidate, type, ttl);
       } catch (err) {
@@ -111,6 +138,7 @@ export class DnsEngine {
     const names = this.hosts.names(address);
     if (names.length > 0) return names;
     const qname = reverseName(address);
-    return toResult(await this.ask(qname, 'PTR'), qname, 'PTR') as string[];
+    const asked = this.ask(qname, 'PTR');
+    return toResult(await (this.servers.length === 0 ? asked : this.#track(asked)), qname, 'PTR') as string[];
   }
 }

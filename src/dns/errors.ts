@@ -12,7 +12,9 @@ export class DnsFailure extends Error {
 }
 
 // Node reports getaddrinfo failures with libuv's EAI_* numbers, but ENOTFOUND in place of EAI_NONAME.
-const ERRNO_NAMES: Record<string, string> = { ENOTFOUND: 'EAI_NONAME', EAI_AGAIN: 'EAI_AGAIN', ECONNREFUSED: 'ECONNREFUSED' };
+const ERRNO_NAMES: Record<string, string> = {
+  ENOTFOUND: 'EAI_NONAME', EAI_AGAIN: 'EAI_AGAIN', ECONNREFUSED: 'ECONNREFUSED', EINVAL: 'EINVAL',
+};
 
 function errnoOf(code: string): number | undefined {
   const name = ERRNO_NAMES[code];

@@ -1,8 +1,10 @@
 // The hosts table, consulted before DNS by lookup, lookupService and reverse, like /etc/hosts:
-// the loopback names, then the stack's own names (transport.hosts()), then entries the user adds.
+// a hosts file's entries (the host's /etc/hosts for a stack; the loopback names when there is no
+// file to read), then the stack's own names (transport.hosts()), then entries the user adds.
 import { isIP } from 'node:net';
 import { parseIp } from '../internal/address';
 import { invalidArgType, invalidArgValue } from '../internal/errors';
+import { hostsFileReader } from './hosts-file';
 
 
 export interface HostEntry {
@@ -33,12 +35,28 @@ function entry(name: unknown, address: unknown): HostEntry {
   return { name: key(name), address: ip.text, family: ip.family };
 }
 
+/** The entries that are valid, in order: a bad line of a file or name of a stack must not break every lookup. */
+function valid(list: Array<{ name: string; address: string }>): HostEntry[] {
+  return list.flatMap(({ name, address }) => {
+    try {
+      return [entry(name, address)];
+    } catch {
+      return [];
+    }
+  });
+}
+
 export class HostsTable {
   #added: HostEntry[] = [];
   readonly #own: () => Array<{ name: string; address: string }>;
+  readonly #file: (() => Array<{ name: string; address: string }> | null) | null;
+  // The file's entries checked once per reading of it (a hosts file may hold 100,000 lines).
+  #checked: { read: Array<{ name: string; address: string }>; entries: HostEntry[] } | null = null;
 
-  constructor(own?: () => Array<{ name: string; address: string }>) {
+  /** `file`: a hosts file to start from (read again when it changes); none: the loopback names. */
+  constructor(own?: () => Array<{ name: string; address: string }>, file?: string | null) {
     this.#own = own ?? (() => []);
+    this.#file = file ? hostsFileReader(file) : null;
   }
 
   /** Adds `name` → `address` (after the entries already there). */
@@ -55,16 +73,11 @@ export class HostsTable {
     return this.#added.length !== before;
   }
 
-  /** Every entry in table order: loopback, the stack's own, added. */
+  /** Every entry in table order: the file's (or the loopback names), the stack's own, added. */
   entries(): HostEntry[] {
-    const own = this.#own().flatMap(({ name, address }) => {
-      try {
-        return [entry(name, address)];
-      } catch {
-        return []; // a bad name from the transport must not break every lookup
-      }
-    });
-    return [...LOOPBACK, ...own, ...this.#added];
+    const read = this.#file?.();
+    if (read && this.#checked?.read !== read) this.#checked = { read, entries: valid(read) };
+    return [...(read ? this.#checked!.entries : LOOPBACK), ...valid(this.#own()), ...this.#added];
   }
 
   /** The addresses of `name`, in table order, without repeats. */

@@ -7,10 +7,14 @@ import { nodeDefaultOrderError } from '../internal/node-reference';
 import { DnsEngine, EngineConfig } from './engine';
 
 import { HostsTable } from './hosts';
+import { HOST_HOSTS_FILE } from './hosts-file';
 import { makeLookup, makeLookupService, makePromiseLookup, makePromiseLookupService, ORDERS, ResultOrder } from './lookup';
-import { PromiseResolver } from './promises';
-import { Resolver as CallbackResolver, QUERY_METHODS, QueryMethod, ResolverOptions, resolverOptions } from './resolver';
-import { parseServers } from './servers';
+import { PromiseResolver, promiseResolverClass } from './promises';
+import {
+  callbackResolverClass, Resolver as CallbackResolver, QUERY_METHODS, QueryMethod, ResolverOptions, resolverOn,
+  resolverOptions,
+} from './resolver';
+import { formatServers, parseServers } from './servers';
 import type { DnsTransport } from './transport';
 import type { StackDns } from './stack-dns';
 import { validateOneOf } from '../internal/validators';
@@ -34,6 +38,11 @@ export interface CreateDnsOptions {
   tries?: number;
   /** Extra hosts-table entries, consulted before DNS. */
   hosts?: Array<{ name: string; address: string }>;
+  /**
+   * The hosts file the table starts from (default: the host's /etc/hosts, read again when it
+   * changes); null: none, only the loopback names (localhost, ip6-localhost, ip6-loopback).
+   */
+  hostsFile?: string | null;
 }
 
 /** The error codes node:dns exports (NODATA: 'ENODATA', ...), taken from node:dns itself. */
@@ -91,40 +100,39 @@ export function createDns(transport: DnsTransport, options: CreateDnsOptions = {
     throw invalidArgType('transport', 'a DnsTransport with udpSocket() and tcpConnect()', transport);
   }
   const defaults = engineConfig(options);
-  const hosts = new HostsTable(transport.hosts ? () => transport.hosts?.() ?? [] : undefined);
+  if (options.hostsFile != null && typeof options.hostsFile !== 'string') {
+    throw invalidArgType('options.hostsFile', 'of type string or null', options.hostsFile);
+  }
+  const hosts = new HostsTable(transport.hosts ? () => transport.hosts?.() ?? [] : undefined,
+    options.hostsFile === undefined ? HOST_HOSTS_FILE : options.hostsFile);
   for (const { name, address } of options.hosts ?? []) hosts.add(name, address);
   const newEngine = (resolver?: ResolverOptions) =>
     new DnsEngine(transport, hosts, { ...defaults, ...resolverOptions(resolver, defaults) });
 
   // A new Resolver starts from the stack's configuration, as Node's starts from resolv.conf.
-  class Resolver extends CallbackResolver {
-    constructor(resolver?: ResolverOptions) {
-      super(newEngine(resolver));
-    }
-  }
-  class PromisesResolver extends PromiseResolver {
-    constructor(resolver?: ResolverOptions) {
-      super(newEngine(resolver));
-    }
-  }
-  Object.defineProperty(PromisesResolver, 'name', { value: 'Resolver' });
+  const Resolver = callbackResolverClass(newEngine);
+  const PromisesResolver = promiseResolverClass(newEngine);
 
   // The default resolver: one engine behind both APIs, as node:dns shares one.
   const engine = newEngine();
-  const cb = new CallbackResolver(engine);
-  const p = new PromiseResolver(engine);
+  const cb = resolverOn(Resolver, engine);
+  const p = resolverOn(PromisesResolver, engine);
   let order: ResultOrder | undefined;
   const getDefaultResultOrder = (): ResultOrder => order ?? (nodeDns.getDefaultResultOrder() as ResultOrder);
   const setDefaultResultOrder = (value: ResultOrder): void => {
     order = validateOneOf(value, 'dnsOrder', ORDERS, nodeDefaultOrderError);
   };
-  const getServers = () => cb.getServers();
-  const setServers = (servers: readonly string[]) => cb.setServers(servers);
+  const getServers = () => formatServers(engine.servers);
+  // node:dns's setServers() replaces its default resolver, so it never waits for pending queries
+  // (a Resolver's does): queries in flight keep the servers they started with.
+  const setServers = (servers: readonly string[]) => {
+    engine.servers = parseServers(servers);
+  };
 
   return {
     lookup: makeLookup(engine, getDefaultResultOrder),
     lookupService: makeLookupService(engine),
-    Resolver: Resolver as new (options?: ResolverOptions) => CallbackResolver,
+    Resolver,
     getDefaultResultOrder,
     setDefaultResultOrder,
     getServers,
@@ -140,12 +148,12 @@ export function createDns(transport: DnsTransport, options: CreateDnsOptions = {
     ALL: nodeDns.ALL,
     V4MAPPED: nodeDns.V4MAPPED,
     ...ERROR_CODES,
-    /** The hosts table: loopback names, the stack's own (transport.hosts()), then add()ed ones. */
+    /** The hosts table: the hosts file's entries (or the loopback names), the stack's own, then add()ed ones. */
     hosts,
     promises: {
       lookup: makePromiseLookup(engine, getDefaultResultOrder),
       lookupService: makePromiseLookupService(engine),
-      Resolver: PromisesResolver as new (options?: ResolverOptions) => PromiseResolver,
+      Resolver: PromisesResolver,
       getDefaultResultOrder,
       setDefaultResultOrder,
       getServers,

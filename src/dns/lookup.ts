@@ -2,9 +2,11 @@
 // the hosts table and then the stack's DNS servers, never the host's resolver.
 import * as nodeDns from 'node:dns';
 import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { DnsEngine, reverseName } from './engine';
 import { DnsFailure, NO_SERVER, toDnsError } from './errors';
 import { emptyHostnameLookup, emptyHostnamePromisesLookup, nodeOrderError, nodeServiceAddressError } from '../internal/node-reference';
+import { promisifiesAs } from './promisify';
 import { toResult } from './records';
 import { serviceName } from './services';
 import { invalidArgType, invalidArgValue, missingArgs } from '../internal/errors';
@@ -22,6 +24,7 @@ interface Settings {
   all: boolean;
   order: ResultOrder;
 }
+type LookupOne = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 type LookupCallback =
   (err: NodeJS.ErrnoException | null, address?: string | LookupAddress[] | null, family?: number) => void;
 
@@ -58,9 +61,28 @@ function configuredFamilies(engine: DnsEngine): { 4: boolean; 6: boolean } | nul
   return has[4] || has[6] ? has : null; // glibc too filters nothing when neither is configured
 }
 
+/** The name as getaddrinfo sends it: ASCII, IDNA for others (as libuv converts it). */
+function asciiName(hostname: string): string {
+  return [...hostname].every((c) => c.charCodeAt(0) < 0x80) ? hostname : domainToASCII(hostname);
+}
+
+/**
+ * Whether glibc's resolver would ask DNS for this name (res_hnok): labels of 1 to 63 letters,
+ * digits, '-' or '_', at most 253 characters (a final dot aside), the first label not starting with
+ * '-'. For any other name getaddrinfo answers ENOTFOUND without asking a server.
+ */
+function askable(ascii: string): boolean {
+  if (ascii === '.') return true;
+  const bare = ascii.endsWith('.') ? ascii.slice(0, -1) : ascii;
+  return bare.length > 0 && bare.length <= 253 && !bare.startsWith('-') &&
+    bare.split('.').every((label) => /^[A-Za-z0-9_-]{1,63}$/.test(label));
+}
+
 /** A and/or AAAA of `hostname` through the search list; NXDOMAIN/NODATA everywhere: ENOTFOUND. */
 async function fromDns(engine: DnsEngine, hostname: string, families: Array<4 | 6>): Promise<LookupAddress[]> {
-  if (engine.servers.length === 0) throw new DnsFailure('ECONNREFUSED', NO_SERVER);
+  if (!askable(asciiName(hostname))) throw new DnsFailure('ENOTFOUND');
+  // As getaddrinfo when no resolver answers (an empty network namespace): EAI_AGAIN, for now.
+  if (engine.servers.length === 0) throw new DnsFailure('EAI_AGAIN', NO_SERVER);
   let transient = false;
   let candidates: string[];
   try {
@@ -109,18 +131,30 @@ async function addresses(engine: DnsEngine, hostname: string, s: Settings): Prom
   return [...list.filter((a) => a.family === first), ...list.filter((a) => a.family !== first)];
 }
 
+/** libuv refuses a name whose ASCII form does not fit its 256-byte buffer, before anything is asked. */
+function tooLong(hostname: string): boolean {
+  return asciiName(hostname).length > 255;
+}
+
 /** A lookup after the argument checks: literals answered without asking anyone. */
 function resolveLookup(engine: DnsEngine, hostname: unknown, s: Settings): Promise<LookupAddress[]> | LookupAddress[] {
   const literal = isIP(hostname as string);
   if (literal) return [{ address: hostname as string, family: literal as 4 | 6 }];
-  return addresses(engine, hostname as string, s).catch((err) => {
+  return (tooLong(hostname as string) ? Promise.reject(new DnsFailure('EINVAL')) : addresses(engine, hostname as string, s)).catch((err) => {
     throw toDnsError(err, 'getaddrinfo', hostname as string);
   });
 }
 
+/** What lookup() returns while it runs: the fields of Node's GetAddrInfoReqWrap ({} for a literal). */
+export interface LookupRequest {
+  callback?: LookupCallback;
+  family?: number;
+  hostname?: string;
+}
+
 /** dns.lookup(hostname[, options], callback) for one engine. */
 export function makeLookup(engine: DnsEngine, defaultOrder: () => ResultOrder) {
-  return function lookup(hostname: string, options: unknown, callback?: LookupCallback): void {
+  return promisifiesAs(function lookup(hostname: string, options: unknown, callback?: LookupCallback): LookupRequest {
     if (hostname) validateString(hostname, 'hostname');
     let s: Settings;
     if (typeof options === 'function') {
@@ -140,17 +174,27 @@ export function makeLookup(engine: DnsEngine, defaultOrder: () => ResultOrder) {
     // No name: node:dns answers (or refuses) it itself, as this Node does, without a resolver.
     if (!hostname) return emptyHostnameLookup(hostname, { family: s.family, all: s.all }, cb);
     const answer = (list: LookupAddress[]) => (s.all ? cb(null, list) : cb(null, list[0].address, list[0].family));
+    // Refused by libuv at once: Node reports it from nextTick and has no request to return.
+    if (tooLong(hostname)) {
+      process.nextTick(cb, toDnsError(new DnsFailure('EINVAL'), 'getaddrinfo', hostname));
+      return {};
+    }
     const result = resolveLookup(engine, hostname, s);
-    if (Array.isArray(result)) process.nextTick(answer, result);
-    else result.then((list) => process.nextTick(answer, list), (err) => process.nextTick(cb, err));
-  } as {
-    (hostname: string, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void;
+    if (Array.isArray(result)) {
+      process.nextTick(answer, result);
+      return {};
+    }
+    result.then((list) => process.nextTick(answer, list), (err) => process.nextTick(cb, err));
+    return { callback: cb, family: s.family, hostname };
+  }, ['address', 'family']) as {
+    (hostname: string, callback: LookupOne): LookupRequest;
     (hostname: string, options: number | (nodeDns.LookupOneOptions & { order?: ResultOrder }),
-      callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void;
+      callback: LookupOne): LookupRequest;
     (hostname: string, options: nodeDns.LookupAllOptions & { order?: ResultOrder },
-      callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void): void;
+      callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void): LookupRequest;
     (hostname: string, options: nodeDns.LookupOptions & { order?: ResultOrder },
-      callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void;
+      callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+    ): LookupRequest;
   };
 }
 
@@ -185,7 +229,7 @@ async function nameInfo(
   const service = serviceName(port);
   const known = engine.hosts.names(address)[0];
   if (known) return { hostname: known, service };
-  if (engine.servers.length === 0) throw new DnsFailure('ECONNREFUSED', NO_SERVER);
+  if (engine.servers.length === 0) throw new DnsFailure('EAI_AGAIN', NO_SERVER);
   const qname = reverseName(address);
   try {
     return { hostname: (toResult(await engine.ask(qname, 'PTR'), qname, 'PTR') as string[])[0], service };
@@ -203,8 +247,8 @@ function checkService(address: unknown, port: unknown): [string, number] {
 
 /** dns.lookupService(address, port, callback) for one engine. */
 export function makeLookupService(engine: DnsEngine) {
-  return function lookupService(address: string, port: number,
-    callback: (err: NodeJS.ErrnoException | null, hostname: string, service: string) => void): void {
+  return promisifiesAs(function lookupService(address: string, port: number,
+    callback: (err: NodeJS.ErrnoException | null, hostname: string, service: string) => void): object {
     if (arguments.length !== 3) throw missingArgs('address', 'port', 'callback');
     const [ip, p] = checkService(address, port);
     validateFunction(callback, 'callback');
@@ -212,7 +256,9 @@ export function makeLookupService(engine: DnsEngine) {
       ({ hostname, service }) => process.nextTick(callback, null, hostname, service),
       (err) => process.nextTick(callback, toDnsError(err, 'getnameinfo', ip)),
     );
-  };
+    // The fields of Node's GetNameInfoReqWrap.
+    return { callback, hostname: ip, port: p };
+  }, ['hostname', 'service']);
 }
 
 /** dns.promises.lookupService(address, port) for one engine. */

@@ -1,8 +1,10 @@
 // One DNS query through the stack, as a stub resolver sends it: over UDP to each server in turn for
 // `tries` rounds, each attempt from a fresh socket (random source port) with a fresh random id, and
 // over TCP when the reply is truncated. Only a reply from the server's address and port, with the
-// attempt's id and the question asked, counts: anything else is ignored while waiting goes on, so
-// a spoofed reply cannot end the query. A late reply to an earlier attempt is still accepted.
+// attempt's id and the question asked, counts: another id or question is ignored while waiting goes
+// on, so a spoofed reply cannot end the query; a late reply to an earlier attempt is still accepted.
+// A reply from the server that does not parse ends the attempt at once with EBADRESP, as c-ares's
+// "malformations are never accepted" does (an empty datagram is ignored, as c-ares ignores it).
 import { randomInt } from 'node:crypto';
 import type * as dgram from 'node:dgram';
 import * as packet from 'dns-packet';
@@ -19,6 +21,8 @@ export interface QueryOptions {
   /** Rounds over the servers. */
   tries: number;
   signal: AbortSignal;
+  /** Source addresses to bind the query sockets to, per family (Resolver#setLocalAddress). */
+  local?: Partial<Record<4 | 6, string>>;
 }
 
 /** A decoded reply; dns-packet's types leave out the rcode it decodes. */
@@ -88,13 +92,15 @@ export function query(transport: DnsTransport, name: string, type: QueryType, op
         q[0].class === 'IN' && q[0].name.toLowerCase() === name.toLowerCase();
     }
 
-    function decode(buf: Buffer, id: number): Reply | null {
+    /** The reply if it answers attempt `id`; null if it answers something else; 'malformed'. */
+    function decode(buf: Buffer, id: number): Reply | null | 'malformed' {
+      let reply: Reply;
       try {
-        const reply = packet.decode(buf) as Reply;
-        return matches(reply, id) ? reply : null;
+        reply = packet.decode(buf) as Reply;
       } catch {
-        return null;
+        return 'malformed';
       }
+      return matches(reply, id) ? reply : null;
     }
 
     // A genuine reply: an answer or NXDOMAIN ends the query; a server error moves on.
@@ -121,8 +127,12 @@ export function query(transport: DnsTransport, name: string, type: QueryType, op
         advance(mine);
       });
       socket.on('message', (msg, from) => {
-        if (from.address !== server.address || from.port !== server.port) return;
+        if (from.address !== server.address || from.port !== server.port || msg.length === 0) return;
         const reply = decode(msg, id);
+        if (reply === 'malformed') {
+          note('EBADRESP');
+          return advance(mine);
+        }
         if (!reply) return;
         if (!reply.flag_tc) return accept(reply, server, mine);
         if (mine !== step || truncated) return; // a late or repeated truncated reply
@@ -133,10 +143,14 @@ export function query(transport: DnsTransport, name: string, type: QueryType, op
           finish(err);
         }
       });
-      socket.connect(server.port, server.address, (err?: Error) => {
+      const ask = () => socket.connect(server.port, server.address, (err?: Error) => {
         if (err) return socket.emit('error', err);
         socket.send(packet.encode(message(id)), (e) => e && socket.emit('error', e));
       });
+      // From a source address: bound first, connected once bound (a failed bind is an 'error').
+      const local = options.local?.[server.family];
+      if (local) socket.bind({ address: local, port: 0 }, ask);
+      else ask();
     }
 
     // The same question over TCP, each message behind its 2-byte length (RFC 1035 4.2.2).
@@ -144,7 +158,7 @@ export function query(transport: DnsTransport, name: string, type: QueryType, op
       clearTimeout(timer);
       timer = setTimeout(() => advance(mine), options.timeout);
       const id = randomInt(0x10000);
-      const socket = transport.tcpConnect(server.address, server.port);
+      const socket = transport.tcpConnect(server.address, server.port, options.local?.[server.family]);
       closers.push(() => socket.destroy());
       let data = Buffer.alloc(0);
       let done = false;
@@ -161,7 +175,7 @@ export function query(transport: DnsTransport, name: string, type: QueryType, op
         data = Buffer.concat([data, chunk as Buffer]); // no encoding is set: always bytes
         if (data.length < 2 || data.length < 2 + data.readUInt16BE(0)) return;
         const reply = decode(data.subarray(2, 2 + data.readUInt16BE(0)), id);
-        if (!reply) return fail('EBADRESP'); // one query per connection: a mismatch is a bad server
+        if (!reply || reply === 'malformed') return fail('EBADRESP'); // one query per connection: a mismatch is a bad server
         done = true;
         socket.destroy();
         accept(reply, server, mine);

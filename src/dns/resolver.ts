@@ -1,10 +1,14 @@
 // Resolver with node:dns's callback API: same methods, same argument checks (thrown synchronously),
 // same result shapes and errors (`queryMx ENOTFOUND example.com`), callbacks always called later.
+// Laid out as Node's: the query methods on each Resolver class's prototype, cancel/getServers/
+// setServers/setLocalAddress on the prototype of a base class (ResolverBase) that both styles share.
 import { constants as osConstants } from 'node:os';
 import type * as nodeDns from 'node:dns';
 import type { ResolveOptions } from 'node:dns';
 import { isIP } from 'node:net';
-import { invalidArgType, invalidArgValue, outOfRange } from '../internal/errors';
+import { format } from 'node:util';
+import { codedError, invalidArgType, invalidArgValue, outOfRange } from '../internal/errors';
+import { maxTimeoutTaken, nodeLocalAddressError, nodeMaxTimeoutError } from '../internal/node-reference';
 import { DEFAULT_TIMEOUT, DEFAULT_TRIES, DnsEngine } from './engine';
 import { dnsError, toDnsError } from './errors';
 import { QueryType } from './query';
@@ -16,6 +20,11 @@ export interface ResolverOptions {
   timeout?: number;
   /** Rounds over the servers. */
   tries?: number;
+  /**
+   * c-ares's bound on how long its growing waits may grow (Node 22 on), checked as Node checks it.
+   * The stack resolver's attempts all wait `timeout` (c-ares never waits less), so it changes nothing.
+   */
+  maxTimeout?: number;
 }
 
 /** Each resolve method: c-ares's name for it (the error's syscall) and the record type asked. */
@@ -50,22 +59,34 @@ export function methodFor(rrtype: string): QueryMethod {
   return RRTYPES[rrtype];
 }
 
-function int32(name: string, value: unknown, min: number): number {
+function int32(name: string, value: unknown, min: number, max = 2 ** 31 - 1): number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  const error = !Number.isInteger(value) ? 'an integer' : value < min || value > 2 ** 31 - 1 ? `>= ${min} && <= ${2 ** 31 - 1}` : null;
+  const error = !Number.isInteger(value) ? 'an integer' : value < min || value > max ? `>= ${min} && <= ${max}` : null;
   if (error) {
     throw outOfRange(name, error, value);
   }
   return value;
 }
 
+/** maxTimeout where this Node takes it (22 on), with its checks (a uint32); on Node 20 any value. */
+function checkMaxTimeout(value: unknown): void {
+  if (value === undefined || !maxTimeoutTaken()) return;
+  try {
+    int32('options.maxTimeout', value, 0, 2 ** 32 - 1);
+  } catch (ours) {
+    throw nodeMaxTimeoutError(value) ?? ours;
+  }
+}
+
 /** new Resolver(options): Node's checks; -1 and 0 mean the defaults given. */
 export function resolverOptions(
   options: unknown, defaults = { timeout: DEFAULT_TIMEOUT, tries: DEFAULT_TRIES },
 ): { timeout: number; tries: number } {
-  const { timeout = -1, tries = defaults.tries } = { ...(options as object) } as ResolverOptions;
+  const { timeout = -1, tries = defaults.tries, maxTimeout } = { ...(options as object) } as ResolverOptions;
   const ms = int32('options.timeout', timeout, -1);
-  return { timeout: ms > 0 ? ms : defaults.timeout, tries: int32('options.tries', tries, 1) };
+  const checked = { timeout: ms > 0 ? ms : defaults.timeout, tries: int32('options.tries', tries, 1) };
+  checkMaxTimeout(maxTimeout); // after the others, as Node checks it
+  return checked;
 }
 
 /** reverse() refuses a non-address synchronously, as c-ares's getHostByAddr does (EINVAL). */
@@ -76,76 +97,152 @@ export function checkReverse(address: string): void {
   throw error;
 }
 
-/** What both Resolver styles share: the engine and server management. */
-export class ResolverBase {
-  protected readonly engine: DnsEngine;
+// Each resolver's engine, out of sight: a resolver has no property of iothts's own to see.
+const engines = new WeakMap<object, DnsEngine>();
 
-  constructor(engine: DnsEngine) {
-    this.engine = engine;
+function engineOf(resolver: unknown): DnsEngine {
+  const engine = engines.get(resolver as object);
+  if (!engine) throw invalidArgType('this', 'a Resolver', resolver);
+  return engine;
+}
+
+/** A resolver of `Class` on an engine that already exists (the module's default resolver). */
+export function resolverOn<T extends object>(Class: { prototype: T }, engine: DnsEngine): T {
+  const resolver = Object.create(Class.prototype) as T;
+  engines.set(resolver, engine);
+  return resolver;
+}
+
+/** What both Resolver styles share: server management, source addresses, cancellation. */
+export class ResolverBase {
+  // (A rest parameter: the length is 0, as Node's constructors'.)
+  constructor(...[engine]: [DnsEngine]) {
+    engines.set(this, engine);
   }
 
   getServers(): string[] {
-    return formatServers(this.engine.servers);
+    return formatServers(engineOf(this).servers);
   }
 
+  /** Refused while queries of this resolver wait for a server, as c-ares refuses it. */
   setServers(servers: readonly string[]): void {
-    this.engine.servers = parseServers(servers);
+    const parsed = parseServers(servers);
+    const engine = engineOf(this);
+    if (engine.pending > 0) {
+      // Node's ERR_DNS_SET_SERVERS_FAILED with c-ares's ARES_ESETSRVPENDING text (the same from Node 8
+      // to 26, and only seen with a query in flight: the test compares it with Node's in the run).
+      throw codedError('ERR_DNS_SET_SERVERS_FAILED',
+        `c-ares failed to set servers: "There are pending queries." [${format('%s', servers)}]`);
+    }
+    engine.servers = parsed;
+  }
+
+  /**
+   * The source addresses of this resolver's queries: an IPv4 and/or an IPv6 address of the stack,
+   * in either order; the family not given goes back to "any". Node's checks and errors.
+   */
+  setLocalAddress(ipv4: string, ipv6?: string): void {
+    const engine = engineOf(this);
+    const refused = nodeLocalAddressError(ipv4, ipv6);
+    const first = typeof ipv4 === 'string' ? isIP(ipv4) : 0;
+    if (refused) {
+      // Node takes the first address before it refuses a second (c-ares's channel keeps it).
+      if (first && typeof ipv6 === 'string') engine.local = { ...engine.local, [first]: ipv4 };
+      throw refused;
+    }
+    if (!first) throw invalidArgValue('ipv4', ipv4, 'must be an IP address'); // (Node took it: never seen)
+    const second = typeof ipv6 === 'string' ? isIP(ipv6) : 0;
+    engine.local = { [first]: ipv4, ...(second ? { [second]: ipv6 } : {}) };
   }
 
   /** Ends every query of this resolver in flight with ECANCELLED. */
   cancel(): void {
-    this.engine.cancel();
+    engineOf(this).cancel();
   }
+}
 
-  /** Runs a query method after Node's checks; the promise carries the node:dns error. */
-  protected run(method: QueryMethod, name: unknown, options: unknown): Promise<unknown> {
-    const hostname = validateString(name, 'name');
-    const [syscall, type] = QUERIES[method];
-    if (method === 'reverse') checkReverse(hostname);
-    const ttl = Boolean(options && (options as ResolveOptions).ttl);
-    const result = method === 'reverse' ? this.engine.reverse(hostname) : this.engine.resolve(hostname, type as QueryType, ttl);
-    return result.catch((err) => {
-      throw toDnsError(err, syscall, hostname);
-    });
+/** Runs a query method after Node's checks; the promise carries the node:dns error. */
+export function runQuery(
+  resolver: unknown, method: QueryMethod, name: unknown, options: unknown,
+): Promise<unknown> {
+  const engine = engineOf(resolver);
+  const hostname = validateString(name, 'name');
+  const [syscall, type] = QUERIES[method];
+  if (method === 'reverse') checkReverse(hostname);
+  const ttl = Boolean(options && (options as ResolveOptions).ttl);
+  const result = method === 'reverse' ? engine.reverse(hostname) : engine.resolve(hostname, type as QueryType, ttl);
+  return result.catch((err) => {
+    throw toDnsError(err, syscall, hostname);
+  });
+}
+
+/** Puts `methods` on `prototype` as Node's classes get theirs: by assignment (enumerable, writable). */
+export function assignMethods(prototype: object, methods: Record<string, unknown>): void {
+  for (const [name, fn] of Object.entries(methods)) {
+    Object.defineProperty(prototype, name, { value: fn, writable: true, configurable: true, enumerable: true });
   }
 }
 
 /** The callback of a query: an error with node:dns's code, or the result. */
 export type Callback<T> = (err: NodeJS.ErrnoException | null, result: T) => void;
 
-/** The query methods of the callback style, typed as node:dns's Resolver types them. */
-// Lint: the static block installs these methods on the prototype; merging only gives them node:dns's types.
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
-export interface Resolver extends Pick<nodeDns.Resolver, QueryMethod> {}
+/** What a query method returns while the query is in flight: the fields of Node's QueryReqWrap. */
+export interface QueryRequest {
+  bindingName: string;
+  callback: Callback<unknown>;
+  hostname: string;
+  ttl: boolean;
+}
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
-export class Resolver extends ResolverBase {
-  // (name, callback) or (name, options, callback), as node:dns reads them.
-  #call(method: QueryMethod, args: unknown[]): void {
-    const [name, options, callback] = args.length > 2 ? args : [args[0], undefined, args[1]];
-    const hostname = validateString(name, 'name');
-    const cb = validateFunction<Callback<unknown>>(callback, 'callback');
-    // Callbacks run from nextTick, outside the promise: an exception in one is uncaught, as in Node.
-    this.run(method, hostname, options).then(
-      (result) => process.nextTick(cb, null, result),
-      (err) => process.nextTick(cb, err),
-    );
-  }
+/** The callback-style Resolver, typed as node:dns's Resolver types its query methods. */
+export interface Resolver extends ResolverBase, Pick<nodeDns.Resolver, QueryMethod | 'resolve'> {}
 
-  resolve(hostname: string, callback: Callback<string[]>): void;
-  resolve(hostname: string, rrtype: string, callback: Callback<unknown>): void;
-  resolve(hostname: string, rrtype: unknown, callback?: unknown): void {
-    if (typeof rrtype === 'function') return this.#call('resolve4', [hostname, rrtype]);
-    if (typeof rrtype !== 'string') throw invalidArgType('rrtype', 'of type string', rrtype);
-    this.#call(methodFor(rrtype), [hostname, callback]);
-  }
+// (name, callback) or (name, options, callback), as node:dns reads them.
+function callQuery(resolver: unknown, method: QueryMethod, args: unknown[]): QueryRequest {
+  const [name, options, callback] = args.length > 2 ? args : [args[0], undefined, args[1]];
+  const hostname = validateString(name, 'name');
+  const cb = validateFunction<Callback<unknown>>(callback, 'callback');
+  const ttl = Boolean(options && (options as ResolveOptions).ttl);
+  const request = { bindingName: QUERIES[method][0], callback: cb, hostname, ttl };
+  // Callbacks run from nextTick, outside the promise: an exception in one is uncaught, as in Node.
+  runQuery(resolver, method, hostname, options).then(
+    (result) => process.nextTick(cb, null, result),
+    (err) => process.nextTick(cb, err),
+  );
+  return request;
+}
 
-  // One method per row of QUERIES, as Node's createResolverClass makes them: on the prototype,
-  // named, not enumerable. Their types are node:dns's (the interface below).
-  static {
-    for (const method of QUERY_METHODS) {
-      const { [method]: fn } = { [method](this: Resolver, ...args: unknown[]): void { this.#call(method, args); } };
-      Object.defineProperty(Resolver.prototype, method, { value: fn, writable: true, configurable: true });
+/**
+ * A callback-style Resolver class whose `new` makes its engine with `engineFor(options)`: one per
+ * stack, so that a new Resolver starts from that stack's servers.
+ */
+// (The class inside is named Resolver, as Node's: this name is the interface above.)
+type CallbackStyle = Resolver;
+
+export function callbackResolverClass(
+  engineFor: (options?: ResolverOptions) => DnsEngine,
+): new (options?: ResolverOptions) => CallbackStyle {
+  class Resolver extends ResolverBase {
+    constructor(...[options]: [ResolverOptions?]) {
+      super(engineFor(options));
     }
   }
+  // One method per row of QUERIES, as Node's createResolverClass makes them; (name, callback) is
+  // their length, as Node's.
+  const methods: Record<string, unknown> = {};
+  for (const method of QUERY_METHODS) {
+    methods[method] = {
+      [method](this: CallbackStyle, name: unknown, callback: unknown, ...rest: unknown[]): QueryRequest {
+        return callQuery(this, method, [name, callback, ...rest]);
+      },
+    }[method];
+  }
+  methods.resolve = function resolve(this: CallbackStyle, hostname: unknown, rrtype: unknown,
+    callback: unknown): QueryRequest {
+    if (typeof rrtype === 'function') return callQuery(this, 'resolve4', [hostname, rrtype]);
+    if (typeof rrtype !== 'string') throw invalidArgType('rrtype', 'of type string', rrtype);
+    return callQuery(this, methodFor(rrtype), [hostname, callback]);
+  };
+  assignMethods(Resolver.prototype, methods);
+  return Resolver as unknown as new (options?: ResolverOptions) => CallbackStyle;
 }

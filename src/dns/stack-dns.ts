@@ -47,7 +47,7 @@ export interface StackDns extends Pick<Resolver, QueryMethod | 'getServers' | 's
   getSearch(): string[];
   /** Sets the search suffixes; they apply to `resolve*()` too. */
   setSearch(list: readonly string[]): void;
-  /** The hosts table: loopback names, the stack's own, then those add()ed; consulted before DNS. */
+  /** The hosts table: the host's /etc/hosts (or the loopback names), the stack's own, then add()ed; before DNS. */
   hosts: HostsTable;
   promises: StackDnsPromises;
 }

@@ -6,13 +6,13 @@ import type { NetworkInterfaceInfo } from 'node:os';
 
 export interface DnsTransport {
   /**
-   * A new UDP socket on the stack, for family 4 or 6. The resolver never binds it: connect()/send()
-   * let the stack's kernel pick a random source port. It may already be "bound" in Node's sense
-   * (bind({ fd }) on an unbound stack socket), which is fine.
+   * A new UDP socket on the stack, for family 4 or 6, unbound: connect()/send() let the stack's
+   * kernel pick a random source port; with a source address set (Resolver#setLocalAddress) the
+   * resolver binds it to that address and port 0 first.
    */
   udpSocket(family: 4 | 6): dgram.Socket;
-  /** A new TCP socket on the stack connecting to ip:port (ip is a literal address). */
-  tcpConnect(ip: string, port: number): net.Socket;
+  /** A new TCP socket on the stack connecting to ip:port (ip is a literal address), from localAddress if given. */
+  tcpConnect(ip: string, port: number, localAddress?: string): net.Socket;
   /** Names and addresses of the stack itself for the hosts table (e.g. its own hostname). */
   hosts?(): Array<{ name: string; address: string }>;
   /**

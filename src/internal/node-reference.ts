@@ -11,7 +11,7 @@ import { isIP } from 'node:net';
 import { basename } from 'node:path';
 
 // Taken now: the override later puts a stack's functions in node:dns's place.
-const { lookup, lookupService, getDefaultResultOrder, setDefaultResultOrder } = dns;
+const { lookup, lookupService, getDefaultResultOrder, setDefaultResultOrder, Resolver } = dns;
 const promisesLookup = dns.promises.lookup;
 const addListener = EventEmitter.prototype.on;
 const emitter = new EventEmitter();
@@ -64,13 +64,37 @@ export function nodeServiceAddressError(address: unknown): NodeArgError | undefi
   return thrownBy(() => lookupService(address as never, 0, noop));
 }
 
+// A resolver of Node's own that is only ever asked to check arguments: it sends nothing.
+let probe: dns.Resolver | undefined;
+
+/** What Resolver#setLocalAddress() throws for these arguments, or undefined when Node takes them. */
+export function nodeLocalAddressError(ipv4: unknown, ipv6: unknown): NodeArgError | undefined {
+  probe ??= new Resolver();
+  return thrownBy(() => probe!.setLocalAddress(ipv4 as string, ipv6 as string));
+}
+
+/**
+ * What `new Resolver({ maxTimeout })` throws for this value: Node checks the option from 22 on
+ * (and uses it); Node 20 takes any value and ignores it, and so does the stack's resolver there.
+ */
+export function nodeMaxTimeoutError(maxTimeout: unknown): NodeArgError | undefined {
+  return thrownBy(() => new Resolver({ maxTimeout } as dns.ResolverOptions));
+}
+
+let takesMaxTimeout: boolean | undefined;
+/** Whether this Node takes `maxTimeout` (22 on): it refuses a string for it. Asked once. */
+export function maxTimeoutTaken(): boolean {
+  return takesMaxTimeout ??= nodeMaxTimeoutError('probe') !== undefined;
+}
+
 /**
  * lookup() of an empty (falsy) host name, answered by node:dns itself: every Node answers it
  * without asking any resolver, in its own way (20 to 24: null after a DEP0118 warning; 26: an
  * ERR_INVALID_ARG_VALUE thrown, or a rejected promise).
  */
-export function emptyHostnameLookup(hostname: unknown, options: unknown, callback: unknown): void {
-  lookup(hostname as string, options as dns.LookupOptions, callback as () => void);
+export function emptyHostnameLookup(hostname: unknown, options: unknown, callback: unknown): object {
+  // (@types/node says void; Node returns its request object, {} here.)
+  return lookup(hostname as string, options as dns.LookupOptions, callback as () => void) as unknown as object;
 }
 
 export function emptyHostnamePromisesLookup(hostname: unknown, options: unknown): Promise<unknown> {

@@ -135,7 +135,7 @@ export class Stack implements Disposable {
   get dns(): StackDns {
     return this.#dns ??= createDns({
       udpSocket: (family) => this.dgram.createSocket(family === 6 ? 'udp6' : 'udp4'),
-      tcpConnect: (ip, port) => this.net.connect({ port, host: ip }),
+      tcpConnect: (ip, port, localAddress) => this.net.connect({ port, host: ip, localAddress }),
       interfaces: () => this.interfaces(),
     });
   }

@@ -20,6 +20,8 @@ export interface Rule {
   wrongIdFirst?: boolean;
   /** First a reply with the right id from another port (a spoofed source), then the real one. */
   otherPortFirst?: boolean;
+  /** Over UDP, these bytes in place of the encoded reply (a malformed one, from the real reply's). */
+  rewrite?: (reply: Buffer) => Buffer;
 }
 
 export interface SeenQuery {
@@ -155,7 +157,9 @@ export class DnsTestServer {
     const reply = this.#reply(query);
     const send = (p: packet.Packet, via = socket) => via.send(packet.encode(p), from.port, from.address);
     const poisoned = { ...reply, answers: [{ name: query.questions![0].name, type: 'A' as const, ttl: 60, data: POISON }] };
-    if (rule.truncate) {
+    if (rule.rewrite) {
+      socket.send(rule.rewrite(Buffer.from(packet.encode(reply))), from.port, from.address);
+    } else if (rule.truncate) {
       send({ ...reply, flags: (reply.flags ?? 0) | packet.TRUNCATED_RESPONSE, answers: [] });
     } else if (rule.wrongIdFirst || rule.otherPortFirst) {
       if (rule.wrongIdFirst) send({ ...poisoned, id: ((reply.id ?? 0) + 1) & 0xffff });

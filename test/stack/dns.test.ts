@@ -3,6 +3,7 @@
 // sockets from stack.dgram and stack.net. Results, errors and argument checks are compared with node:dns's.
 import * as nodeDns from 'node:dns';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as packet from 'dns-packet';
@@ -68,7 +69,7 @@ let dns: StackDns;
 function stackTransport(stack: Stack): DnsTransport {
   return {
     udpSocket: (family) => stack.dgram.createSocket(family === 6 ? 'udp6' : 'udp4'),
-    tcpConnect: (ip, port) => stack.net.connect({ port, host: ip }),
+    tcpConnect: (ip, port, localAddress) => stack.net.connect({ port, host: ip, localAddress }),
     hosts: () => [{ name: 'client.stack', address: CLIENT4 }],
     interfaces: () => stack.interfaces(),
   };
@@ -120,7 +121,8 @@ beforeAll(async () => {
   server.rules.set('spoofed.example.test', { otherPortFirst: true });
   failing.rules.set('www.example.test', { rcode: 'SERVFAIL' });
   transport = stackTransport(clientStack);
-  dns = createDns(transport, { servers: [SERVER4], timeout: 1000, tries: 2 });
+  // (No hosts file: the loopback names and the stack's own, whatever this host's /etc/hosts says.)
+  dns = createDns(transport, { servers: [SERVER4], timeout: 1000, tries: 2, hostsFile: null });
 });
 
 afterAll(() => {
@@ -298,8 +300,9 @@ describe('the query on the wire', () => {
     expect(bare.getServers()).toEqual([]);
     const error = { code: 'ECONNREFUSED', message: expect.stringMatching(/no DNS server is configured/) };
     await expect(call(bare.resolve4, 'www.example.test')).rejects.toMatchObject({ ...error, syscall: 'queryA' });
-    await expect(call(bare.lookup, 'www.example.test')).rejects.toMatchObject({ ...error, syscall: 'getaddrinfo' });
-    await expect(call(bare.lookupService, '10.53.0.1', 22)).rejects.toMatchObject({ ...error, syscall: 'getnameinfo' });
+    // lookup() and lookupService() as getaddrinfo/getnameinfo say it when no resolver answers.
+    await expect(call(bare.lookup, 'www.example.test')).rejects.toMatchObject({ ...error, code: 'EAI_AGAIN', syscall: 'getaddrinfo' });
+    await expect(call(bare.lookupService, '10.53.0.1', 22)).rejects.toMatchObject({ ...error, code: 'EAI_AGAIN', syscall: 'getnameinfo' });
     await expect(bare.promises.resolveTxt('example.test')).rejects.toMatchObject({ ...error, syscall: 'queryTxt' });
     expect(await call(bare.lookup, 'localhost', 4)).toEqual(['127.0.0.1', 4]); // the hosts table still answers
     expect(t.sockets).toBe(0);
@@ -312,6 +315,53 @@ describe('the query on the wire', () => {
     const d = createDns(stackTransport(closed), { servers: [SERVER4] });
     await expect(call(d.resolve4, 'www.example.test')).rejects.toMatchObject({ code: 'ERR_IOTH_STACK_CLOSED' });
     await expect(d.promises.lookup('www.example.test')).rejects.toMatchObject({ code: 'ERR_IOTH_STACK_CLOSED' });
+  });
+});
+
+describe('as node:dns on the host', () => {
+  test('a stack without dns= has no servers; a name not in the hosts table: EAI_AGAIN at once, as Node with no reachable resolver', async () => {
+    // (This run's network namespace has no route to any resolver of the host: Node's own fails too.)
+    expect(clientStack.dns.getServers()).toEqual([]);
+    const fields = (e: NodeJS.ErrnoException & { hostname?: string }) =>
+      ({ code: e.code, errno: e.errno, syscall: e.syscall, hostname: e.hostname });
+    const theirs = await call(nodeDns.lookup, 'nothere.example').catch(fields);
+    const start = Date.now();
+    expect(await call(clientStack.dns.lookup, 'nothere.example').catch(fields)).toEqual(theirs);
+    expect(Date.now() - start).toBeLessThan(100);
+    // localhost as the host's /etc/hosts has it.
+    const sorted = (list: Array<{ address: string }>) => list.map((a) => a.address).sort();
+    expect(sorted(await call(clientStack.dns.lookup, 'localhost', { all: true }))).toEqual(sorted(await call(nodeDns.lookup, 'localhost', { all: true })));
+  });
+
+  test('net.connect() to a host name getaddrinfo refuses: ENOTFOUND with Node\'s fields, on the stack as on the host', async () => {
+    type Failure = NodeJS.ErrnoException & { hostname?: string };
+    const failure = (s: net.Socket) => new Promise<object>((resolve) => s.once('error', (e: Failure) => resolve({
+      name: e.name, code: e.code, errno: e.errno, syscall: e.syscall, hostname: e.hostname, message: e.message,
+      keys: Object.keys(e),
+    })));
+    for (const host of ['*'.repeat(64), `${'a'.repeat(64)}.test`, 'a..b']) {
+      const theirs = await failure(net.connect({ host, port: 80 }));
+      expect(await failure(clientStack.net.connect({ host, port: 80 }))).toEqual(theirs);
+      expect(theirs).toMatchObject({ code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname: host });
+    }
+  });
+
+  test('setLocalAddress(): the queries leave from that address of the stack, over UDP and TCP', async () => {
+    clientStack.ipAddrAdd('10.53.0.3', 24, 'vde0');
+    try {
+      const r = new clientStack.dns.Resolver({ timeout: 1000, tries: 1 }); // Stack#dns's own transport
+      r.setServers([SERVER4]);
+      r.setLocalAddress('10.53.0.3');
+      const before = server.queries.length;
+      expect(await call(r.resolve4.bind(r), 'www.example.test')).toEqual(['10.53.0.10', '10.53.0.11']);
+      expect(await call(r.resolve4.bind(r), 'big.example.test')).toEqual(['10.53.0.50']);
+      expect(server.queries.slice(before).map((q) => `${q.via} ${q.address}`)).toEqual(['udp 10.53.0.3', 'udp 10.53.0.3', 'tcp 10.53.0.3']);
+      // An address the stack does not have: the query fails at once, as c-ares's when its bind fails.
+      r.setLocalAddress('10.99.0.1');
+      await expect(call(r.resolve4.bind(r), 'www.example.test')).rejects.toMatchObject({ code: 'ECONNREFUSED', syscall: 'queryA' });
+    } finally {
+      clientStack.ipAddrDel('10.53.0.3', 24, 'vde0');
+    }
   });
 });
 

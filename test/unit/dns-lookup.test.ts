@@ -5,10 +5,13 @@
 // open any socket: nothing here may ask a server.
 import * as fs from 'node:fs';
 import * as nodeDns from 'node:dns';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { createDns, DnsTransport } from '../../src/dns';
 import { DnsEngine, reverseName } from '../../src/dns/engine';
 import { HostsTable } from '../../src/dns/hosts';
+import { parseHostsFile } from '../../src/dns/hosts-file';
 import { serviceName } from '../../src/dns/services';
 import { call } from '../helpers/call';
 
@@ -85,8 +88,9 @@ describe('the names a query tries', () => {
 describe('lookup() from the hosts table', () => {
   const v6 = { address: 'fd00::1', family: 6 };
   const v4 = { address: '10.0.0.1', family: 4 };
+  // (No hosts file: the loopback names only, whatever this host's /etc/hosts says.)
   const dnsWith = (interfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]>) => createDns({ ...noSockets, interfaces },
-    { hosts: [{ name: 'mixed.test', address: 'fd00::1' }, { name: 'mixed.test', address: '10.0.0.1' }, { name: 'four.test', address: '10.0.0.4' }] });
+    { hostsFile: null, hosts: [{ name: 'mixed.test', address: 'fd00::1' }, { name: 'mixed.test', address: '10.0.0.1' }, { name: 'four.test', address: '10.0.0.4' }] });
 
   test('order: verbatim is the table\'s, ipv4first, ipv6first, the legacy verbatim flag, the default order', async () => {
     const d = dnsWith();
@@ -112,7 +116,7 @@ describe('lookup() from the hosts table', () => {
     expect(await call(d.lookup, 'mixed.test', { family: 6, hints: nodeDns.V4MAPPED, all: true })).toEqual([v6]);
     expect(await call(d.lookup, 'mixed.test', { family: 6, hints: nodeDns.V4MAPPED | nodeDns.ALL, all: true }))
       .toEqual([v6, { address: '::ffff:10.0.0.1', family: 6 }]);
-    await expect(call(d.lookup, 'four.test', { family: 6 })).rejects.toMatchObject({ code: 'ECONNREFUSED' }); // no server to ask
+    await expect(call(d.lookup, 'four.test', { family: 6 })).rejects.toMatchObject({ code: 'EAI_AGAIN' }); // no server to ask
   });
 
   test('ADDRCONFIG keeps the families the stack has non-local addresses of', async () => {
@@ -148,7 +152,46 @@ describe('lookup() from the hosts table', () => {
     expect(await call(d.lookupService, '10.0.0.4', 22)).toEqual(['four.test', 'ssh']);
     expect(await call(d.lookupService, '::1', '443')).toEqual(['localhost', 'https']);
     expect(await d.promises.lookupService('127.0.0.1', 40000)).toEqual({ hostname: 'localhost', service: '40000' });
-    await expect(call(d.lookupService, '10.0.0.99', 80)).rejects.toMatchObject({ code: 'ECONNREFUSED', syscall: 'getnameinfo' });
+    await expect(call(d.lookupService, '10.0.0.99', 80)).rejects.toMatchObject({ code: 'EAI_AGAIN', syscall: 'getnameinfo' });
+  });
+});
+
+describe('the hosts file the table starts from', () => {
+  let dir: string;
+  beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iothts-hosts-')); });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('its entries in file order, comments and bad lines left out; read again when it changes; none: the loopback names', async () => {
+    const file = path.join(dir, 'hosts');
+    fs.writeFileSync(file, '# a comment\n127.0.0.1\tlocalhost  me.example # mine\n::1 localhost ip6-localhost\n\n10.1.1.1 bad..name db\nnot-an-address x\n');
+    const d = createDns(noSockets, { hostsFile: file, hosts: [{ name: 'db', address: '10.2.2.2' }] });
+    expect(d.hosts.entries().map((e) => `${e.name} ${e.address}`)).toEqual([
+      'localhost 127.0.0.1', 'me.example 127.0.0.1', 'localhost ::1', 'ip6-localhost ::1', 'db 10.1.1.1', 'db 10.2.2.2',
+    ]);
+    expect(await call(d.lookup, 'localhost', { all: true, order: 'verbatim' })).toEqual([{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }]);
+    expect(await call(d.lookupService, '127.0.0.1', 80)).toEqual(['localhost', 'http']);
+    expect(await d.promises.reverse('10.1.1.1')).toEqual(['db']);
+    // A host whose file names localhost for IPv4 only (as this machine's may): IPv6 has no localhost.
+    fs.writeFileSync(file, '127.0.0.1 localhost\n');
+    fs.utimesSync(file, new Date(), new Date(Date.now() + 5000)); // a new mtime even within the same tick
+    expect(await call(d.lookup, 'localhost', { all: true })).toEqual([{ address: '127.0.0.1', family: 4 }]);
+    await expect(call(d.lookup, 'ip6-localhost')).rejects.toMatchObject({ code: 'EAI_AGAIN' }); // not in the file: DNS, and no server
+    fs.rmSync(file);
+    expect(await call(d.lookup, 'ip6-localhost')).toEqual(['::1', 6]); // no file to read: the loopback names
+    expect(() => createDns(noSockets, { hostsFile: 5 as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+  });
+
+  const hostsFile = fs.existsSync('/etc/hosts') ? fs.readFileSync('/etc/hosts', 'utf8') : null;
+  (hostsFile ? test : test.skip)('by default the host\'s /etc/hosts: its names resolve as node:dns resolves them here', async () => {
+    const d = createDns(noSockets);
+    const names = [...new Set(parseHostsFile(hostsFile!).map((e) => e.name))].filter((n) => /^[A-Za-z0-9_.-]+$/.test(n));
+    expect(names.length).toBeGreaterThan(0);
+    // The same addresses; the order aside (glibc sorts them by RFC 6724, the table keeps the file's).
+    const sorted = (list: Array<{ address: string }>) => list.map((a) => a.address).sort();
+    for (const name of names) {
+      const theirs = await call<Array<{ address: string }>>(nodeDns.lookup, name, { all: true });
+      expect([name, sorted(await call(d.lookup, name, { all: true }))]).toEqual([name, sorted(theirs)]);
+    }
   });
 });
 

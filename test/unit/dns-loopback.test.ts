@@ -7,7 +7,7 @@ import * as dgram from 'node:dgram';
 import * as nodeDns from 'node:dns';
 import * as net from 'node:net';
 import * as os from 'node:os';
-import { getSystemErrorName } from 'node:util';
+import { getSystemErrorName, promisify } from 'node:util';
 import type * as packet from 'dns-packet';
 import { createDns, DnsTransport, StackDns } from '../../src/dns';
 import { reverseName } from '../../src/dns/engine';
@@ -52,7 +52,7 @@ const ZONE: packet.Answer[] = [
 /** The host's own sockets: UDP connected to the server, TCP to it, both on 127.0.0.1. */
 const hostTransport: DnsTransport = {
   udpSocket: (family) => dgram.createSocket(family === 6 ? 'udp6' : 'udp4'),
-  tcpConnect: (ip, port) => net.connect({ host: ip, port }),
+  tcpConnect: (ip, port, localAddress) => net.connect({ host: ip, port, localAddress }),
 };
 
 type Outcome = { value: unknown } | { error: { code?: string; syscall?: string; hostname?: string; message: string } };
@@ -230,7 +230,8 @@ async function outcome(p: Promise<unknown>): Promise<Outcome> {
       });
       const error = { code: 'ECONNREFUSED', message: expect.stringMatching(/no DNS server is configured/) };
       await expect(call(bare.resolve4, 'www.example.test')).rejects.toMatchObject({ ...error, syscall: 'queryA' });
-      await expect(call(bare.lookup, 'www.example.test')).rejects.toMatchObject({ ...error, syscall: 'getaddrinfo' });
+      // lookup() as getaddrinfo says it when no resolver answers (an empty network namespace).
+      await expect(call(bare.lookup, 'www.example.test')).rejects.toMatchObject({ ...error, code: 'EAI_AGAIN', syscall: 'getaddrinfo' });
       await expect(bare.promises.resolveTxt('example.test')).rejects.toMatchObject({ ...error, syscall: 'queryTxt' });
       expect(await call(bare.lookup, 'localhost', 4)).toEqual(['127.0.0.1', 4]);
       expect(sockets).toBe(0);
@@ -273,5 +274,242 @@ async function outcome(p: Promise<unknown>): Promise<Outcome> {
       expect(await dns.promises.lookupService('fd00:53::10', 12345)).toEqual({ hostname: 'www6.example.test', service: '12345' });
       await expect(call(dns.lookupService, '10.53.0.99', 80)).rejects.toMatchObject({ code: 'ENOTFOUND', syscall: 'getnameinfo' });
     });
+  });
+});
+
+// node:dns's surface beyond results: what util.promisify, the Resolver classes, the returned
+// request objects, setServers() during queries, setLocalAddress() and malformed replies give,
+// each compared with Node's own in this run (the same server on 127.0.0.1, the same hosts file).
+(loUp ? describe : describe.skip)('as node:dns, compared with Node\'s own in this run', () => {
+  let server: DnsTestServer;
+  let at: string;
+  let dns: StackDns;
+  const node = (options: object = { timeout: 1000, tries: 2 }) => {
+    const r = new nodeDns.Resolver(options);
+    r.setServers([at]);
+    return r;
+  };
+  const ours = (options: object = { timeout: 1000, tries: 2 }) => {
+    const r = new dns.Resolver(options);
+    r.setServers([at]);
+    return r;
+  };
+  /** What a call throws: the error's class, code and message; null when it does not throw. */
+  const thrown = (fn: () => unknown) => {
+    try {
+      fn();
+      return null;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      return { name: err.name, code: err.code, message: err.message };
+    }
+  };
+
+  beforeAll(async () => {
+    server = await DnsTestServer.start({ dgram, net }, ZONE, 0, { 4: LOOPBACK });
+    at = `${LOOPBACK}:${server.port}`;
+    server.rules.set('silent.example.test', { silent: true });
+    server.rules.set('big.example.test', { truncate: true });
+    const cut = (n: number) => (b: Buffer) => b.subarray(0, n);
+    const count = (at16: number) => (b: Buffer) => { b.writeUInt16BE(0xffff, at16); return b; };
+    server.rules.set('header.example.test', { rewrite: cut(12) }); // counts promise what is not there
+    server.rules.set('short.example.test', { rewrite: cut(20) }); // cut inside the question
+    server.rules.set('counts.example.test', { rewrite: count(6) }); // 65535 answers
+    server.rules.set('qdcount.example.test', { rewrite: count(4) }); // 65535 questions
+    server.rules.set('junk.example.test', { rewrite: (b) => Buffer.concat([b.subarray(0, 2), Buffer.alloc(98, 0xff)]) });
+    server.rules.set('empty.example.test', { rewrite: () => Buffer.alloc(0) });
+    dns = createDns(hostTransport, { servers: [at], timeout: 1000, tries: 2 });
+  });
+  afterAll(() => server?.close());
+
+  test('util.promisify(lookup) gives { address, family } (a list with all), lookupService { hostname, service }', async () => {
+    const pairs: Array<[string, unknown[]]> = [['lookup', ['localhost']], ['lookup', ['localhost', { all: true }]],
+      ['lookup', ['127.0.0.1']], ['lookup', ['::1', { all: true }]], ['lookup', ['localhost', 4]], ['lookupService', ['127.0.0.1', 22]]];
+    for (const [name, args] of pairs) {
+      const theirs = promisify((nodeDns as unknown as Record<string, () => void>)[name]);
+      const mine = promisify((dns as unknown as Record<string, () => void>)[name]);
+      expect([name, args, await (mine as (...a: unknown[]) => Promise<unknown>)(...args)])
+        .toEqual([name, args, await (theirs as (...a: unknown[]) => Promise<unknown>)(...args)]);
+      expect([mine.name, mine.length]).toEqual([theirs.name, theirs.length]);
+    }
+    expect(await promisify(dns.lookup)('www.example.test')).toEqual({ address: '10.53.0.10', family: 4 });
+    // A bad argument rejects the promise (promisify's executor catches it) in both.
+    const code = (p: Promise<unknown>) => p.then(() => 'resolved', (e: NodeJS.ErrnoException) => e.code);
+    const bad = (fn: unknown) => (promisify(fn as () => void) as (...a: unknown[]) => Promise<unknown>)(5);
+    expect(await code(bad(dns.lookup))).toBe(await code(bad(nodeDns.lookup)));
+    expect(await code(bad(dns.lookupService))).toBe(await code(bad(nodeDns.lookupService)));
+  });
+
+  test('Resolver: the query methods on its prototype, the rest on its base class\'s, as Node lays them out', () => {
+    type Proto = Record<string, { length: number }>;
+    const layout = (proto: object, names: string[]) => names.map((n) => {
+      const d = Object.getOwnPropertyDescriptor(proto, n);
+      return [n, typeof d?.value, d?.enumerable, d?.writable, (d?.value as { length?: number })?.length];
+    });
+    const pairs = [[dns.Resolver, nodeDns.Resolver], [dns.promises.Resolver, nodeDns.promises.Resolver]] as const;
+    for (const [Ours, Theirs] of pairs) {
+      for (const level of [0, 1]) {
+        const protoOf = (C: { prototype: object }) =>
+          (level ? Object.getPrototypeOf(C.prototype) as Proto : C.prototype as Proto);
+        const mine = Object.getOwnPropertyNames(protoOf(Ours)).sort();
+        const theirs = Object.getOwnPropertyNames(protoOf(Theirs)).sort();
+        // Node 26's resolveTlsa is the one method the stack resolver does not have (yet).
+        expect(theirs.filter((n) => !mine.includes(n))).toEqual(theirs.filter((n) => n === 'resolveTlsa'));
+        expect(mine.filter((n) => !theirs.includes(n))).toEqual([]);
+        expect(layout(protoOf(Ours), mine)).toEqual(layout(protoOf(Theirs), mine));
+      }
+      expect([Ours.name, Ours.length, typeof Ours]).toEqual([Theirs.name, Theirs.length, typeof Theirs]);
+      expect(new Ours()).toBeInstanceOf(Ours);
+      const withoutNew = (C: unknown) => thrown(() => (C as () => void)())?.name;
+      expect(withoutNew(Ours)).toBe(withoutNew(Theirs));
+    }
+  });
+
+  test('new Resolver(options): the options Node takes, checked as Node checks them (maxTimeout where this Node has it)', () => {
+    const values = [undefined, null, 'x', 5, {}, { timeout: 'x' }, { timeout: 1.5 }, { timeout: -2 }, { timeout: 2 ** 31 },
+      { timeout: -1 }, { timeout: 0 }, { tries: 0 }, { tries: 'x' }, { tries: 2 }, { maxTimeout: 'x' }, { maxTimeout: -1 },
+      { maxTimeout: 1.5 }, { maxTimeout: 2 ** 32 }, { maxTimeout: 0 }, { maxTimeout: 100 }, { timeout: 'x', maxTimeout: 'y' },
+      { tries: 0, maxTimeout: 'y' }];
+    for (const options of values) {
+      expect([options, thrown(() => new dns.Resolver(options as never))])
+        .toEqual([options, thrown(() => new nodeDns.Resolver(options as never))]);
+      expect([options, thrown(() => new dns.promises.Resolver(options as never))])
+        .toEqual([options, thrown(() => new nodeDns.promises.Resolver(options as never))]);
+    }
+  });
+
+  test('lookup, lookupService and the query methods return a request object with the fields of Node\'s', async () => {
+    const fields = (o: object) => Object.keys(o).filter((k) => k !== 'oncomplete');
+    const settled: Array<Promise<void>> = [];
+    const cb = () => {
+      let done!: () => void;
+      settled.push(new Promise<void>((r) => { done = r; }));
+      return () => done();
+    };
+    const mine = ours();
+    const theirs = node();
+    const pairs: Array<[string, unknown, unknown]> = [
+      ['lookup', dns.lookup('localhost', cb()), nodeDns.lookup('localhost', cb())],
+      ['lookup all', dns.lookup('localhost', { all: true, family: 4 }, cb()), nodeDns.lookup('localhost', { all: true, family: 4 }, cb())],
+      ['lookup of a literal', dns.lookup('127.0.0.1', cb()), nodeDns.lookup('127.0.0.1', cb())],
+      ['lookup refused by libuv', dns.lookup('a'.repeat(300), cb()), nodeDns.lookup('a'.repeat(300), cb())],
+      ['lookupService', dns.lookupService('127.0.0.1', 22, cb()), nodeDns.lookupService('127.0.0.1', 22, cb())],
+      ['resolve4', mine.resolve4('www.example.test', cb()), theirs.resolve4('www.example.test', cb())],
+      ['resolve6 ttl', mine.resolve6('www.example.test', { ttl: true }, cb()), theirs.resolve6('www.example.test', { ttl: true }, cb())],
+      ['resolve MX', mine.resolve('example.test', 'MX', cb()), theirs.resolve('example.test', 'MX', cb())],
+      ['reverse', mine.reverse('10.53.0.10', cb()), theirs.reverse('10.53.0.10', cb())],
+    ];
+    for (const [label, m, t] of pairs) {
+      expect([label, typeof m, m === undefined]).toEqual([label, typeof t, t === undefined]);
+      const pick = (o: unknown) => Object.fromEntries(fields(t as object).map((k) => [k, typeof (o as Record<string, unknown>)[k] === 'function' ? 'function' : (o as Record<string, unknown>)[k]]));
+      expect([label, fields(m as object)]).toEqual([label, fields(t as object)]);
+      expect([label, pick(m)]).toEqual([label, pick(t)]);
+    }
+    await Promise.all(settled);
+  });
+
+  test('setServers() while queries wait: ERR_DNS_SET_SERVERS_FAILED as Node\'s; after they end, or after cancel(), it works', async () => {
+    const mine = ours({ timeout: 300, tries: 1 });
+    const theirs = node({ timeout: 300, tries: 1 });
+    const pending = [outcome(call(mine.resolve4.bind(mine), 'silent.example.test')), outcome(call(theirs.resolve4.bind(theirs), 'silent.example.test'))];
+    for (const list of [['127.0.0.2'], ['127.0.0.3', '[::1]:5353'], []]) {
+      const refused = thrown(() => mine.setServers(list));
+      expect(refused).toEqual(thrown(() => theirs.setServers(list)));
+      expect(refused).toMatchObject({ code: 'ERR_DNS_SET_SERVERS_FAILED' });
+    }
+    expect([mine.getServers(), theirs.getServers()]).toEqual([[at], [at]]); // unchanged
+    // A bad address is refused first, as Node checks the list before c-ares is asked.
+    expect(thrown(() => mine.setServers(['nope']))).toEqual(thrown(() => theirs.setServers(['nope'])));
+    // The module's setServers() swaps its default resolver in Node: never refused for pending queries.
+    const d = createDns(hostTransport, { servers: [at], timeout: 300, tries: 1 });
+    const modulePending = outcome(call(d.resolve4, 'silent.example.test'));
+    expect(thrown(() => d.setServers([at]))).toBeNull();
+    const [a, b] = await Promise.all(pending);
+    expect(a).toEqual(b);
+    await modulePending;
+    expect(thrown(() => mine.setServers([at]))).toEqual(thrown(() => theirs.setServers([at])));
+    expect(thrown(() => mine.setServers([at]))).toBeNull();
+    // cancel(): nothing is pending any more, at once.
+    const cancelled = [outcome(call(mine.resolve4.bind(mine), 'silent.example.test')), outcome(call(theirs.resolve4.bind(theirs), 'silent.example.test'))];
+    mine.cancel();
+    theirs.cancel();
+    expect(thrown(() => mine.setServers([at]))).toEqual(thrown(() => theirs.setServers([at])));
+    const [c, e] = await Promise.all(cancelled);
+    expect(c).toEqual(e);
+    expect(c).toMatchObject({ error: { code: 'ECANCELLED' } });
+  });
+
+  test('setLocalAddress(): Node\'s checks, and the queries leave from that address (UDP and TCP)', async () => {
+    const args: unknown[][] = [[], [1], ['x'], ['1.2.3.4'], ['::1'], ['1.2.3.4', '::1'], ['::1', '1.2.3.4'], ['1.2.3.4', '1.2.3.4'],
+      ['::1', '::2'], ['1.2.3.4', 'x'], ['1.2.3.4', 5], [undefined, '::1'], ['1.2.3.4', undefined], ['1.2.3.4', null]];
+    for (const a of args) {
+      const f = (r: { setLocalAddress: (...x: never[]) => void }) => thrown(() => r.setLocalAddress(...(a as never[])));
+      expect([a, f(ours())]).toEqual([a, f(node())]);
+      expect([a, f(new dns.promises.Resolver())]).toEqual([a, f(new nodeDns.promises.Resolver())]);
+    }
+    const from = async (r: nodeDns.Resolver, name: string) => {
+      const before = server.queries.length;
+      const result = await outcome(call(r.resolve4.bind(r), name));
+      return { result, from: server.queries.slice(before).map((q) => `${q.via} ${q.address}`) };
+    };
+    for (const local of [['127.0.0.2'], ['127.0.0.3', '::1'], ['::1']]) {
+      const mine = ours();
+      const theirs = node();
+      mine.setLocalAddress(...(local as [string, string?]));
+      theirs.setLocalAddress(...(local as [string, string?]));
+      expect([local, await from(mine, 'www.example.test')]).toEqual([local, await from(theirs, 'www.example.test')]);
+      expect([local, await from(mine, 'big.example.test')]).toEqual([local, await from(theirs, 'big.example.test')]); // UDP, then TCP
+    }
+    // An address the host does not have: the bind fails, so does the query (ECONNREFUSED), at once.
+    const mine = ours({ timeout: 2000, tries: 2 });
+    const theirs = node({ timeout: 2000, tries: 2 });
+    mine.setLocalAddress('192.0.2.1');
+    theirs.setLocalAddress('192.0.2.1');
+    const start = Date.now();
+    const [m, t] = await Promise.all([from(mine, 'www.example.test'), from(theirs, 'www.example.test')]);
+    expect(m).toEqual(t);
+    expect(m.result).toMatchObject({ error: { code: 'ECONNREFUSED' } });
+    expect(Date.now() - start).toBeLessThan(1000);
+  });
+
+  /** resolve4(name) by both, at once: the outcomes and how long the slower took. */
+  const race = async (name: string, options: object) => {
+    const [mine, theirs] = [ours(options), node(options)];
+    const start = Date.now();
+    const [m, t] = await Promise.all([
+      outcome(call(mine.resolve4.bind(mine), name)), outcome(call(theirs.resolve4.bind(theirs), name)),
+    ]);
+    return { m, t, ms: Date.now() - start };
+  };
+
+  test.each(['header', 'short', 'counts', 'qdcount', 'junk'])('a malformed reply (%s): EBADRESP at once, as c-ares', async (label) => {
+    const name = `${label}.example.test`;
+    const { m, t, ms } = await race(name, { timeout: 3000, tries: 2 });
+    expect(m).toEqual(t);
+    expect(m).toMatchObject({ error: { code: 'EBADRESP', syscall: 'queryA', hostname: name } });
+    expect(ms).toBeLessThan(1000); // not the 2 × 3 s of the timeout
+  });
+
+  test('an empty datagram is no reply: both wait for the timeout', async () => {
+    const { m, t, ms } = await race('empty.example.test', { timeout: 150, tries: 1 });
+    expect(m).toEqual(t);
+    expect(m).toMatchObject({ error: { code: 'ETIMEOUT' } });
+    expect(ms).toBeGreaterThanOrEqual(140);
+  });
+
+  test('lookup() of a name getaddrinfo does not ask DNS for: Node\'s error, with or without a server', async () => {
+    type Failure = NodeJS.ErrnoException & { hostname?: string };
+    const failure = (p: Promise<unknown>) => p.then((v) => ({ value: v }), (e: Failure) =>
+      ({ code: e.code, errno: e.errno, syscall: e.syscall, hostname: e.hostname, message: e.message }));
+    const long = (n: number) => Array.from({ length: Math.ceil(n / 50) }, () => 'a'.repeat(49)).join('.').slice(0, n).replace(/\.$/, 'b');
+    const names = ['*'.repeat(64), `${'a'.repeat(64)}.test`, 'a..b', '.a', '..', '-a.test', 'a b.test', '\u0001.test', 'a*b.test',
+      long(254), long(255), `${long(254)}.`, long(256), long(400)];
+    const bare = createDns(hostTransport);
+    for (const name of names) {
+      const theirs = await failure(promisify(nodeDns.lookup)(name));
+      expect([name, await failure(dns.promises.lookup(name))]).toEqual([name, theirs]);
+      expect([name, await failure(bare.promises.lookup(name))]).toEqual([name, theirs]);
+      expect([name, await failure(promisify(bare.lookup)(name))]).toEqual([name, theirs]);
+    }
   });
 });
