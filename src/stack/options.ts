@@ -63,6 +63,7 @@ export function parseStackOptions(plugin: unknown, vnl: unknown): ParsedOptions 
         plugin: String(share.plugin),
         pluginOptions: String(share.pluginOptions ?? ''),
         vnls: [...(share.vnls ?? [])].map(String),
+        ...(share.broker !== undefined ? { broker: String(share.broker), owner: Number(share.owner) } : {}),
       },
     };
   }

@@ -1,0 +1,81 @@
+// stack.share({ processes: true }): other processes of this user use the stack through its broker
+// (addon/c/broker.c): a plain node child (no hook) opens sockets of it and lists it, but may not
+// configure it; another user is refused; once the owner closes the stack the child is told so.
+import { execFile } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { Stack } from '../../src';
+
+const root = path.resolve(__dirname, '..', '..');
+
+// The child: connects to PORT on the shared stack's 127.0.0.1, then reports what it saw.
+const child = `
+  const { Stack } = require(${JSON.stringify(root)});
+  const stack = new Stack({ share: JSON.parse(process.env.SHARE) });
+  const code = (fn) => { try { fn(); return 'ok'; } catch (e) { return e.code; } };
+  const done = (r) => { console.log(JSON.stringify(r)); stack.close(); };
+  const report = { mode: stack.socketMode, owned: stack.owned };
+  if (process.env.PORT === '0') {
+    done({ ...report, socket: code(() => stack.socketFd(4, 'tcp')) });
+  } else {
+    const c = stack.net.connect(Number(process.env.PORT), '127.0.0.1');
+    let got = '';
+    c.on('data', (d) => { got += d; });
+    c.on('error', (e) => done({ ...report, error: e.code }));
+    c.on('end', () => done({ ...report, got,
+      links: stack.links().map((l) => l.name),
+      lo: stack.interfaces().lo.map((a) => a.address),
+      index: stack.ifNameToIndex('lo'),
+      configure: code(() => stack.linkSetUpDown('lo', false)),
+      byId: code(() => stack.share()),
+    }));
+  }`;
+
+type Ids = { uid?: number; gid?: number };
+
+function runChild(env: NodeJS.ProcessEnv, options: Ids = {}): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['-e', child], { env: { ...process.env, ...env }, timeout: 15000, ...options }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${err.message}: ${stderr}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
+}
+
+test('a child process uses a stack shared with processes: sockets and listings, no configuration', async () => {
+  const stack = new Stack('vdestack', 'null://');
+  try {
+    stack.linkSetUpDown('lo', true);
+    const share = stack.share({ processes: true });
+    expect(share).toMatchObject({ owner: process.pid, broker: expect.stringMatching(/^iothts\/\d+\/[0-9a-f]{16}$/) });
+    expect(stack.share({ processes: true }).broker).toBe(share.broker); // one broker per stack
+    const server = stack.net.createServer((s) => s.end(`seen from ${s.remoteAddress}`)).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const got = await runChild({ SHARE: JSON.stringify(share), PORT: String((server.address() as AddressInfo).port) });
+    server.close();
+    expect(got).toEqual({
+      mode: 'broker', owned: false, got: 'seen from 127.0.0.1',
+      links: stack.links().map((l) => l.name), lo: ['127.0.0.1', '::1'], index: stack.ifNameToIndex('lo'),
+      configure: 'ERR_IOTH_STACK_BORROWED', byId: 'ERR_IOTH_STACK_BORROWED',
+    });
+    // The child's attempt changed nothing.
+    expect(stack.links().find((l) => l.name === 'lo')!.up).toBe(true);
+  } finally {
+    stack.close();
+  }
+});
+
+test('the broker serves only its own user, and nothing once the stack is closed', async () => {
+  const stack = new Stack('vdestack', 'null://');
+  const share = JSON.stringify(stack.share({ processes: true }));
+  try {
+    if (process.getuid!() === 0) {
+      // nobody: may read this tree (and load the addon), but gets no socket of root's stack.
+      expect(await runChild({ SHARE: share, PORT: '0' }, { uid: 65534, gid: 65534 })).toMatchObject({ socket: 'EACCES' });
+    }
+    expect(await runChild({ SHARE: share, PORT: '0' })).toMatchObject({ socket: 'ok' });
+  } finally {
+    stack.close();
+  }
+  expect(await runChild({ SHARE: share, PORT: '0' })).toMatchObject({ socket: 'ERR_IOTH_STACK_CLOSED' });
+});
