@@ -79,3 +79,26 @@ test('the broker serves only its own user, and nothing once the stack is closed'
   }
   expect(await runChild({ SHARE: share, PORT: '0' })).toMatchObject({ socket: 'ERR_IOTH_STACK_CLOSED' });
 });
+
+// Without CAP_SYS_ADMIN the owner makes sockets through vdestack's helper (no setns): its broker
+// thread does the same for the child. (A stack with no VNL: no tap, which nobody may not open here.)
+const unprivileged = process.getuid!() === 0 ? test : test.skip;
+unprivileged('an unprivileged owner (sockets from the helper) serves its child the same way', async () => {
+  const owner = `
+    const { Stack } = require(${JSON.stringify(root)});
+    const stack = new Stack('vdestack');
+    stack.linkSetUpDown('lo', true);
+    const server = stack.net.createServer((s) => s.end('seen from ' + s.remoteAddress)).listen(0, '127.0.0.1', () => {
+      const env = { ...process.env, SHARE: JSON.stringify(stack.share({ processes: true })), PORT: String(server.address().port) };
+      require('node:child_process').execFile(process.execPath, ['-e', ${JSON.stringify(child)}], { env }, (err, stdout, stderr) => {
+        console.log(JSON.stringify({ owner: stack.socketMode, child: err ? stderr : JSON.parse(stdout) }));
+        server.close();
+        stack.close();
+      });
+    });`;
+  const got = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    execFile(process.execPath, ['-e', owner], { env: { ...process.env, HOME: '/tmp' }, uid: 65534, gid: 65534, timeout: 15000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}: ${stderr}`)) : resolve(JSON.parse(stdout))));
+  });
+  expect(got).toEqual({ owner: 'helper', child: expect.objectContaining({ mode: 'broker', got: 'seen from 127.0.0.1', links: ['lo'] }) });
+});
