@@ -204,12 +204,13 @@ int iothts_broker_socket(const char *name, int domain, int type, int protocol) {
       .msg_controllen = sizeof(control.buf)};
   int fd = -1;
   ssize_t n;
+  /* A connection queued on a broker that stops is reset (ECONNRESET, EPIPE), one in progress ends
+   * without an answer (EOF): each means the broker is gone, as no broker at all does. */
   if (connect(conn, (struct sockaddr *) &sun, len) < 0) {
     err = errno == ENOENT ? ECONNREFUSED : errno;
   } else if (send(conn, &req, sizeof(req), MSG_NOSIGNAL) != (ssize_t) sizeof(req)) {
     err = errno == EAGAIN ? ETIMEDOUT : errno;
   } else if ((n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC)) != (ssize_t) sizeof(err)) {
-    /* EOF: the broker refused us (another uid) or stopped mid-request (the stack closed) */
     err = n < 0 ? (errno == EAGAIN ? ETIMEDOUT : errno) : ECONNREFUSED;
   } else {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
@@ -223,5 +224,7 @@ int iothts_broker_socket(const char *name, int domain, int type, int protocol) {
     }
   }
   close(conn);
+  if (err == ECONNRESET || err == EPIPE)
+    err = ECONNREFUSED;
   return err ? (errno = err, -1) : fd;
 }
