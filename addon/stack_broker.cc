@@ -57,20 +57,24 @@ DumpSource Through(const std::string &name) {
   };
 }
 
-template <Napi::Value (*List)(Napi::Env, const DumpSource &)>
-Napi::Value JS_BrokerList(const Napi::CallbackInfo &info) {
-  Args a{info, "brokerList"};
+Napi::Value List(const Napi::CallbackInfo &info, const char *name,
+    Napi::Value (*list)(Napi::Env, const DumpSource &)) {
+  Args a{info, name};
   a.Count(1);
-  return List(info.Env(), Through(a.String(0, kMaxName)));
+  return list(info.Env(), Through(a.String(0, kMaxName)));
 }
+
+Napi::Value JS_BrokerLinks(const Napi::CallbackInfo &info) { return List(info, "brokerLinks", ListLinks); }
+Napi::Value JS_BrokerAddresses(const Napi::CallbackInfo &info) { return List(info, "brokerAddresses", ListAddresses); }
+Napi::Value JS_BrokerRoutes(const Napi::CallbackInfo &info) { return List(info, "brokerRoutes", ListRoutes); }
 
 }  // namespace
 
 void ExportBroker(Napi::Env env, Napi::Object exports) {
   exports.Set("brokerSocket", Napi::Function::New<JS_BrokerSocket>(env, "brokerSocket"));
-  exports.Set("brokerLinks", Napi::Function::New<JS_BrokerList<ListLinks>>(env, "brokerLinks"));
-  exports.Set("brokerAddresses", Napi::Function::New<JS_BrokerList<ListAddresses>>(env, "brokerAddresses"));
-  exports.Set("brokerRoutes", Napi::Function::New<JS_BrokerList<ListRoutes>>(env, "brokerRoutes"));
+  exports.Set("brokerLinks", Napi::Function::New<JS_BrokerLinks>(env, "brokerLinks"));
+  exports.Set("brokerAddresses", Napi::Function::New<JS_BrokerAddresses>(env, "brokerAddresses"));
+  exports.Set("brokerRoutes", Napi::Function::New<JS_BrokerRoutes>(env, "brokerRoutes"));
 }
 
 }  // namespace iothts
