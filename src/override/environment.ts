@@ -153,5 +153,5 @@ function publish(env: NodeJS.ProcessEnv, value: string, hook: string): void {
   env[SHARED_VARIABLE] = value;
   setEnvironmentData(SHARED_VARIABLE, value);
   const options = env.NODE_OPTIONS ?? '';
-  if (!options.includes(hook)) env.NODE_OPTIONS = `${options}${options ? ' ' : ''}--require ${JSON.stringify(hook)}`;
+  if (!options.includes(hook) && !/\biothts\/register\b/.test(options)) env.NODE_OPTIONS = `${options}${options ? ' ' : ''}--require ${JSON.stringify(hook)}`;
 }
