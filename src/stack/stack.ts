@@ -54,6 +54,7 @@ export class Stack implements Disposable {
   /** False for a stack borrowed with `{ share }`: close() then lets go of it without deleting it. */
   readonly owned: boolean;
   #native: NativeStack | null;
+  #fromProcess?: StackShare;
   #linger: number;
   // What the exit hook needs (held here, so that it lives exactly as long as this stack).
   #open?: OpenStack;
@@ -72,9 +73,12 @@ export class Stack implements Disposable {
       this.vnls = Object.freeze(share.vnls);
       this.owned = false;
       this.#linger = 0;
-      this.#native = share.broker !== undefined && share.owner !== process.pid
-        ? brokeredNative(share.broker, share.owner ?? 0)
-        : new native.NativeStack(share.id);
+      if (share.broker !== undefined && share.owner !== process.pid) {
+        this.#native = brokeredNative(share.broker, share.owner ?? 0);
+        this.#fromProcess = share; // what share() gives on: the owner's broker serves threads too
+      } else {
+        this.#native = new native.NativeStack(share.id);
+      }
       return;
     }
     this.owned = true;
@@ -271,10 +275,12 @@ export class Stack implements Disposable {
    * value is structured-cloneable: pass it in workerData). Its sockets are this stack's sockets.
    * With `{ processes: true }` other processes of this user can use it too (JSON-serialisable: the
    * hook passes it to children in their environment), through a broker thread of this process,
-   * while the stack is open here; they can list it but not configure it.
+   * while the stack is open here; they can list it but not configure it. A stack borrowed from
+   * another process gives that process's share on, for its own threads and children.
    */
   share(options: ShareOptions = {}): StackShare {
     const live = this.#live('share');
+    if (this.#fromProcess) return { ...this.#fromProcess, vnls: [...this.#fromProcess.vnls] };
     const share: StackShare = {
       id: live.shareId(), plugin: this.plugin, pluginOptions: this.pluginOptions, vnls: [...this.vnls],
     };

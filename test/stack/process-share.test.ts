@@ -27,7 +27,7 @@ const child = `
       lo: stack.interfaces().lo.map((a) => a.address),
       index: stack.ifNameToIndex('lo'),
       configure: code(() => stack.linkSetUpDown('lo', false)),
-      byId: code(() => stack.share()),
+      passedOn: stack.share(),
     }));
   }`;
 
@@ -56,7 +56,7 @@ test('a child process uses a stack shared with processes: sockets and listings, 
     expect(got).toEqual({
       mode: 'broker', owned: false, got: 'seen from 127.0.0.1',
       links: stack.links().map((l) => l.name), lo: ['127.0.0.1', '::1'], index: stack.ifNameToIndex('lo'),
-      configure: 'ERR_IOTH_STACK_BORROWED', byId: 'ERR_IOTH_STACK_BORROWED',
+      configure: 'ERR_IOTH_STACK_BORROWED', passedOn: share,
     });
     // The child's attempt changed nothing.
     expect(stack.links().find((l) => l.name === 'lo')!.up).toBe(true);
@@ -136,4 +136,13 @@ test('closing a stack while a child takes sockets from it: sockets, then ERR_IOT
     expect(seen[0].n).toBeGreaterThan(10);
     expect(await exited).toBe(0);
   }
+});
+
+test.each([
+  ['a broker that is not a string', { id: 1, plugin: 'vdestack', pluginOptions: '', vnls: [], broker: 7, owner: 1 }],
+  ['a broker without its owner', { id: 1, plugin: 'vdestack', pluginOptions: '', vnls: [], broker: 'iothts/1/0' }],
+])('a share with %s is refused, naming options.share', (_, share) => {
+  expect(() => new Stack({ share } as never)).toThrow(expect.objectContaining({
+    code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"options.share"'),
+  }));
 });
