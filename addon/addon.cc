@@ -27,6 +27,7 @@
 #include "args.h"
 #include "native_stack.h"
 #include "socket_calls.h"
+#include "stack_broker.h"
 
 namespace iothts {
 namespace {
@@ -79,6 +80,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("recvFrom", Napi::Function::New<JS_RecvFrom>(env, "recvFrom"));
   exports.Set("deleteAllStacks", Napi::Function::New<JS_DeleteAllStacks>(env, "deleteAllStacks"));
   exports.Set("constants", Constants(env));
+  ExportBroker(env, exports);
   napi_add_env_cleanup_hook(env, NativeStack::DeleteAll, nullptr);
   return exports;
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "args.h"
+#include "c/broker.h"
 
 namespace iothts {
 
@@ -46,6 +47,7 @@ Napi::Function NativeStack::Init(Napi::Env env) {
     InstanceMethod<&NativeStack::JS_Routes>("routes"),
     InstanceMethod<&NativeStack::JS_TcpSummary>("tcpSummary"),
     InstanceMethod<&NativeStack::JS_HadTcp>("hadTcp"),
+    InstanceMethod<&NativeStack::JS_ServeChildren>("serveChildren"),
   });
 }
 
@@ -125,6 +127,7 @@ int NativeStack::Delete() {
     registry_.erase(id_);
   }
   struct ioth *ioth = stack_;
+  iothts_broker_stop(ioth);  // no child is served from the stack once it starts going
   int rv = iothts_delstack(&owned_, delete_bound_ms_);
   int err = errno;
   std::lock_guard<std::mutex> lock(registry_mutex_);

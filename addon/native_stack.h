@@ -68,6 +68,7 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
   Napi::Value JS_Socket(const Napi::CallbackInfo &info);
   Napi::Value JS_SocketPath(const Napi::CallbackInfo &info);
   Napi::Value JS_HadTcp(const Napi::CallbackInfo &info);
+  Napi::Value JS_ServeChildren(const Napi::CallbackInfo &info);  // stack_broker.cc
   Napi::Value JS_IfNameToIndex(const Napi::CallbackInfo &info);
   Napi::Value JS_LinkSetUpDown(const Napi::CallbackInfo &info);
   Napi::Value JS_LinkSetAddr(const Napi::CallbackInfo &info);

@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "native_stack.h"
+#include "netlink_lists.h"
 
 namespace iothts {
 
@@ -21,9 +22,9 @@ namespace {
 // Runs a netlink dump and calls parse(env, entry, header, attributes) for each message of the
 // wanted type; returns the array of entries.
 template <typename Payload, typename Parse>
-Napi::Value Dump(Napi::Env env, struct ioth *stack, int request, int reply, Parse parse) {
+Napi::Value Dump(Napi::Env env, const DumpSource &source, int request, int reply, Parse parse) {
   void *raw = nullptr;
-  long len = Check(env, "ioth_nldialog", [&] { return iothts_nldump(stack, request, AF_UNSPEC, &raw); }, EPROTO);
+  long len = Check(env, "ioth_nldialog", [&] { return source(request, &raw); }, EPROTO);
   Napi::Array out = Napi::Array::New(env);
   uint32_t n = 0;
   int rest = static_cast<int>(len);
@@ -92,12 +93,20 @@ Napi::Value Ipv6Settings(Napi::Env env, const rtattr *spec) {
   return env.Null();
 }
 
+DumpSource Of(struct ioth *stack) {
+  return [stack](int request, void **raw) { return iothts_nldump(stack, request, AF_UNSPEC, raw); };
+}
+
 }  // namespace
 
 // links() -> [{ index, name, flags, type, mtu, mac: Buffer|null, ipv6: {...}|null }]
 Napi::Value NativeStack::JS_Links(const Napi::CallbackInfo &info) {
   Args{info, "links"}.Count(0);
-  return Dump<ifinfomsg>(info.Env(), Live(info), RTM_GETLINK, RTM_NEWLINK,
+  return ListLinks(info.Env(), Of(Live(info)));
+}
+
+Napi::Value ListLinks(Napi::Env env, const DumpSource &source) {
+  return Dump<ifinfomsg>(env, source, RTM_GETLINK, RTM_NEWLINK,
       [](Napi::Env env, Napi::Object e, const ifinfomsg *m, const std::vector<const rtattr *> &at) {
         e.Set("index", Napi::Number::New(env, m->ifi_index));
         e.Set("name", AttrString(env, at[IFLA_IFNAME]));
@@ -112,7 +121,11 @@ Napi::Value NativeStack::JS_Links(const Napi::CallbackInfo &info) {
 // addresses() -> [{ index, family, address: Buffer, prefixLen, scope, flags }]
 Napi::Value NativeStack::JS_Addresses(const Napi::CallbackInfo &info) {
   Args{info, "addresses"}.Count(0);
-  return Dump<ifaddrmsg>(info.Env(), Live(info), RTM_GETADDR, RTM_NEWADDR,
+  return ListAddresses(info.Env(), Of(Live(info)));
+}
+
+Napi::Value ListAddresses(Napi::Env env, const DumpSource &source) {
+  return Dump<ifaddrmsg>(env, source, RTM_GETADDR, RTM_NEWADDR,
       [](Napi::Env env, Napi::Object e, const ifaddrmsg *m, const std::vector<const rtattr *> &at) {
         e.Set("index", Napi::Number::New(env, m->ifa_index));
         e.Set("family", FamilyName(m->ifa_family));
@@ -128,7 +141,11 @@ Napi::Value NativeStack::JS_Addresses(const Napi::CallbackInfo &info) {
 // routes() -> [{ family, dst: Buffer|null, dstLen, gateway: Buffer|null, index, table, ... }]
 Napi::Value NativeStack::JS_Routes(const Napi::CallbackInfo &info) {
   Args{info, "routes"}.Count(0);
-  return Dump<rtmsg>(info.Env(), Live(info), RTM_GETROUTE, RTM_NEWROUTE,
+  return ListRoutes(info.Env(), Of(Live(info)));
+}
+
+Napi::Value ListRoutes(Napi::Env env, const DumpSource &source) {
+  return Dump<rtmsg>(env, source, RTM_GETROUTE, RTM_NEWROUTE,
       [](Napi::Env env, Napi::Object e, const rtmsg *m, const std::vector<const rtattr *> &at) {
         e.Set("family", FamilyName(m->rtm_family));
         e.Set("dst", AttrBytes(env, at[RTA_DST]));

@@ -2,7 +2,7 @@
 export { Stack } from './stack/stack';
 export type {
   AddressInfo, CloseOptions, InterfaceRef, IpAddrAddOptions, LinkInfo, RouteInfo, RouteSpec, SocketFamily, SocketKind,
-  StackOptions, StackShare,
+  ShareOptions, StackOptions, StackShare,
 } from './stack/types';
 export { installedPlugins } from './stack/plugins';
 export { override, overridingStack } from './override/override';

@@ -13,6 +13,7 @@
 #include <linux/sock_diag.h>
 #include <linux/inet_diag.h>
 #include "../libioth_calls.h"
+#include "broker.h"
 
 /* Appends attribute `type` holding `len` bytes at *p; moves *p past it (4-byte aligned). */
 static void put_attr(char **p, unsigned short type, const void *data, int len) {
@@ -101,17 +102,17 @@ int iothts_iproute(struct ioth *stack, int add, int family, const void *dst, int
 
 /* Sends one dump request on a netlink socket and calls visit() for every reply message up to
  * NLMSG_DONE; an NLMSG_ERROR ends it with that error. Returns 0, or -1 with errno set. */
-static int nl_dump(int fd, const void *req, size_t reqlen,
+static int nl_dump(int fd, int plain, const void *req, size_t reqlen,
     int (*visit)(const struct nlmsghdr *h, void *arg), void *arg) {
   size_t cap = 262144;  /* more than a dump part ever holds: the kernel would truncate, not split */
   char *buf = malloc(cap);
   if (buf == NULL)
     return errno = ENOMEM, -1;
   int done = 0, err = 0;
-  if (ioth_send(fd, req, reqlen, 0) < 0)
+  if ((plain ? send(fd, req, reqlen, 0) : ioth_send(fd, req, reqlen, 0)) < 0)
     err = errno;
   while (!done && !err) {
-    ssize_t n = ioth_recv(fd, buf, cap, 0);
+    ssize_t n = plain ? recv(fd, buf, cap, 0) : ioth_recv(fd, buf, cap, 0);
     if (n < 0) { err = errno == EAGAIN ? ETIMEDOUT : errno; break; }
     if (n == 0) { err = EPROTO; break; }
     int rest = (int) n;
@@ -161,7 +162,8 @@ static int collect(const struct nlmsghdr *h, void *arg) {
   return 0;
 }
 
-long iothts_nldump(struct ioth *stack, int type, int family, void **out) {
+/* A dump on fd (plain: a kernel socket of ours, not libioth's). */
+static long nldump_on(int fd, int plain, int type, int family, void **out) {
   struct {
     struct nlmsghdr h;
     struct rtgenmsg g;
@@ -172,19 +174,31 @@ long iothts_nldump(struct ioth *stack, int type, int family, void **out) {
   req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   req.h.nlmsg_seq = 1;
   req.g.rtgen_family = family;
-  int fd = nl_socket(stack, NETLINK_ROUTE);
-  if (fd < 0)
-    return -1;
   struct collected c = {NULL, 0, 0};
-  int rv = nl_dump(fd, &req, sizeof(req), collect, &c);
-  int saved = errno;
-  ioth_close(fd);
-  if (rv < 0) {
+  if (nl_dump(fd, plain, &req, sizeof(req), collect, &c) < 0) {
+    int saved = errno;
     free(c.buf);
     return errno = saved, -1;
   }
   *out = c.buf;
   return (long) c.len;
+}
+
+long iothts_nldump(struct ioth *stack, int type, int family, void **out) {
+  int fd = nl_socket(stack, NETLINK_ROUTE);
+  if (fd < 0)
+    return -1;
+  long rv = nldump_on(fd, 0, type, family, out);
+  int saved = errno;
+  ioth_close(fd);
+  errno = saved;
+  return rv;
+}
+
+long iothts_nldump_fd(int fd, int type, int family, void **out) {
+  struct timeval timeout = {2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  return nldump_on(fd, 1, type, family, out);
 }
 
 static int count_tcp(const struct nlmsghdr *h, void *arg) {
@@ -222,7 +236,7 @@ int iothts_tcp_summary(struct ioth *stack, struct iothts_tcp_summary *out) {
     req.r.sdiag_family = families[i];
     req.r.sdiag_protocol = IPPROTO_TCP;
     req.r.idiag_states = ~0U;  /* every state */
-    rv = nl_dump(fd, &req, sizeof(req), count_tcp, out);
+    rv = nl_dump(fd, 0, &req, sizeof(req), count_tcp, out);
   }
   int saved = errno;
   ioth_close(fd);

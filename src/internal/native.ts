@@ -53,8 +53,13 @@ export interface NativeStack {
   close(): void;
   shareId(): number;
   socket(domain: number, type: number, protocol: number): number;
-  /** "setns": socket() made by this thread inside the stack's netns; "helper": ioth_msocket. */
-  socketPath(): 'setns' | 'helper';
+  /**
+   * "setns": socket() made by this thread inside the stack's netns; "helper": ioth_msocket;
+   * "broker": asked of the process that owns the stack (src/stack/brokered.ts).
+   */
+  socketPath(): 'setns' | 'helper' | 'broker';
+  /** Starts (once) the broker that serves this stack's sockets to child processes; its name. */
+  serveChildren(): string;
   ifNameToIndex(name: string): number;
   linkSetUpDown(index: number, up: boolean): void;
   linkSetAddr(index: number, mac: Buffer): void;
@@ -93,6 +98,11 @@ export interface Native {
     new (shareId: number): NativeStack;
   };
   pluginDir(): string;
+  /** A socket of the stack served by broker `name` (addon/c/broker.c), in a child process. */
+  brokerSocket(name: string, domain: number, type: number, protocol: number): number;
+  brokerLinks(name: string): NativeLink[];
+  brokerAddresses(name: string): NativeAddress[];
+  brokerRoutes(name: string): NativeRoute[];
   deleteAllStacks(): void;
   bindSocket(fd: number, family: 4 | 6, addr: Buffer, port: number, reuseAddr: boolean, v6Only: boolean): void;
   setSocketOption(fd: number, name: 'bindtodevice', value: string): void;

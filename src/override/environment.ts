@@ -1,6 +1,6 @@
 // The environment of `node --import iothts/register`: which stack to build, how to configure it.
-import { isMainThread } from 'node:worker_threads';
-import { applyConfig, parseConfig, splitStackConfig } from '../config';
+import { getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
+import { applyConfig, splitStackConfig, type ConfigResult } from '../config';
 import * as path from 'node:path';
 import { override, overridingStack } from './override';
 import { preloadInWorkers } from './workers';
@@ -14,11 +14,16 @@ interface Shared {
   pid: number;
   share: StackShare;
   settings: string;
+  /** The resolver the configuration gave (servers, search list), for the borrowers' own. */
+  dns?: { servers: string[]; search: string[] };
 }
 
+// A worker thread reads it from its environment data (cloned from its creator's, whatever env the
+// Worker was given), a child process from its environment.
 function inherited(env: NodeJS.ProcessEnv): Shared | null {
   try {
-    const value = JSON.parse(env[SHARED_VARIABLE] ?? 'null') as Shared | null;
+    const data = getEnvironmentData(SHARED_VARIABLE);
+    const value = JSON.parse(typeof data === 'string' ? data : env[SHARED_VARIABLE] ?? 'null') as Shared | null;
     return value && Number.isInteger(value.pid) && value.share ? value : null;
   } catch {
     return null;
@@ -45,13 +50,13 @@ export class EnvironmentError extends Error {
 export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
   const current = overridingStack();
   if (current) return current; // preloaded twice (--require, and by the Worker below)
-  if (isMainThread) preloadInWorkers(path.join(__dirname, '..', '..', 'register.js'));
+  const hook = path.join(__dirname, '..', '..', 'register.js');
+  if (isMainThread) preloadInWorkers(hook);
   const parent = inherited(env);
-  // A worker thread uses the stack of its process: the same addresses, the same sockets.
-  if (!isMainThread && parent?.pid === process.pid) {
-    const stack = new Stack({ share: parent.share });
-    override(stack);
-    return stack;
+  // A worker thread uses the stack its process uses, whatever env it was given: the same
+  // addresses, the same sockets.
+  if (!isMainThread && parent && (parent.pid === process.pid || parent.share.broker !== undefined)) {
+    return adopt(env, parent, hook);
   }
   // IOTH_CONFIG may also name the stack and its network, as ioth_newstackc's one string does.
   let inConfig: ReturnType<typeof splitStackConfig> = { rest: env.IOTH_CONFIG ?? '' };
@@ -71,20 +76,17 @@ export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
   // With a VNL of their own and no configuration, the links just come up (configure them yourself).
   const config = env.IOTH_CONFIG !== undefined ? inConfig.rest : ownVnl ? 'eth' : DEFAULTS.IOTH_CONFIG;
   const settings = JSON.stringify([plugin, vnlText, config]);
-  // A child process (fork, a cluster worker) of an overridden process, with its parent's settings:
-  // a fixed identity (static addresses, mac=, fqdn=) on the same network would clash with the
-  // parent's, so the child gets a stack of its own with only lo; servers of cluster workers still
-  // work (the primary accepts on its stack and hands the connections over). Give a child its own
-  // IOTH_CONFIG to put it on the network; with DHCP alone it gets its own lease anyway.
-  if (parent && parent.pid !== process.pid && parent.settings === settings && fixedIdentity(config)) {
-    const stack = new Stack(plugin);
-    stack.linkSetUpDown('lo', true);
-    override(stack);
-    return share(env, stack, settings);
+  // A child process (fork, spawn of node, a cluster worker) with its parent's settings uses the
+  // parent's stack, through the broker of the process that owns it: one host for the whole family
+  // (127.0.0.1 between them, the same addresses, cluster workers binding their own sockets on it).
+  // A child given settings of its own (another IOTH_CONFIG or VNL) gets a stack of its own below.
+  if (parent && parent.pid !== process.pid && parent.settings === settings && parent.share.broker !== undefined) {
+    return adopt(env, parent, hook);
   }
   const vnls = vnlText.split(/\s+/).filter(Boolean);
   if (vnls.length === 0) throw new EnvironmentError('IOTH_VNL', vnlText, 'no VNL given (unset it for the default, slirp://)');
   let stack: Stack;
+  let resolver: Shared['dns'];
   try {
     stack = new Stack(plugin, vnls);
   } catch (err) {
@@ -96,7 +98,7 @@ export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
   }
   try {
     stack.linkSetUpDown('lo', true);
-    if (config.trim()) applyConfig(stack, config);
+    if (config.trim()) resolver = resolverOf(applyConfig(stack, config));
   } catch (err) {
     stack.close();
     throw new EnvironmentError('IOTH_CONFIG', config, (err as Error).message);
@@ -107,15 +109,49 @@ export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
     stack.close();
     throw err;
   }
-  return share(env, stack, settings);
+  return share(env, stack, settings, hook, resolver);
 }
 
-function fixedIdentity(config: string): boolean {
-  const plan = parseConfig(config, false);
-  return plan.add.ip.length > 0 || plan.mac !== undefined || plan.fqdn !== undefined;
+function resolverOf(result: ConfigResult): Shared['dns'] {
+  return result.dns.length || result.domains.length ? { servers: result.dns, search: result.domains } : undefined;
 }
 
-function share(env: NodeJS.ProcessEnv, stack: Stack, settings: string): Stack {
-  env[SHARED_VARIABLE] = JSON.stringify({ pid: process.pid, share: stack.share(), settings } satisfies Shared);
+// The stack of the thread or process that owns it, with the resolver its configuration set, as
+// this thread's; passed on to the threads and processes this one makes.
+function adopt(env: NodeJS.ProcessEnv, parent: Shared, hook: string): Stack {
+  const stack = new Stack({ share: parent.share });
+  try {
+    // Through a broker: the owner is alive and serving (else fail here, in one line).
+    if (parent.pid !== process.pid) stack.links();
+    override(stack);
+  } catch (err) {
+    stack.close();
+    throw err;
+  }
+  try {
+    if (parent.dns?.servers.length) stack.dns.setServers(parent.dns.servers);
+    if (parent.dns?.search.length) stack.dns.setSearch(parent.dns.search);
+  } catch {
+    // a bad record in the environment: the borrower resolves with no servers, as without dns=
+  }
+  publish(env, JSON.stringify(parent), hook);
   return stack;
+}
+
+function share(env: NodeJS.ProcessEnv, stack: Stack, settings: string, hook: string, dns: Shared['dns']): Stack {
+  // processes: a broker thread that gives the stack's sockets to children (addon/c/broker.c).
+  const shared: Shared = { pid: process.pid, share: stack.share({ processes: true }), settings };
+  if (dns) shared.dns = dns;
+  publish(env, JSON.stringify(shared), hook);
+  return stack;
+}
+
+// For the threads (environment data) and the child processes (environment) made from now on.
+// NODE_OPTIONS carries the hook into node children (fork, spawn of process.execPath, cluster,
+// npm scripts) that get this environment, whether the hook came from there or from the command line.
+function publish(env: NodeJS.ProcessEnv, value: string, hook: string): void {
+  env[SHARED_VARIABLE] = value;
+  setEnvironmentData(SHARED_VARIABLE, value);
+  const options = env.NODE_OPTIONS ?? '';
+  if (!options.includes(hook) && !/\biothts\/register\b/.test(options)) env.NODE_OPTIONS = `${options}${options ? ' ' : ''}--require ${JSON.stringify(hook)}`;
 }

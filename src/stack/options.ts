@@ -54,7 +54,8 @@ export function parseStackOptions(plugin: unknown, vnl: unknown): ParsedOptions 
     if (options.plugin !== undefined || options.vnl !== undefined || options.pluginOptions !== undefined) {
       throw invalidArgValue('options', options, 'must hold either share or plugin/vnl, not both');
     }
-    if (share === null || typeof share !== 'object' || !Number.isInteger(share.id)) {
+    if (share === null || typeof share !== 'object' || !Number.isInteger(share.id) ||
+      (share.broker !== undefined && (typeof share.broker !== 'string' || !Number.isInteger(share.owner)))) {
       throw invalidArgType('options.share', 'a StackShare from stack.share()', share);
     }
     return {
@@ -63,6 +64,7 @@ export function parseStackOptions(plugin: unknown, vnl: unknown): ParsedOptions 
         plugin: String(share.plugin),
         pluginOptions: String(share.pluginOptions ?? ''),
         vnls: [...(share.vnls ?? [])].map(String),
+        ...(share.broker !== undefined ? { broker: share.broker, owner: share.owner } : {}),
       },
     };
   }

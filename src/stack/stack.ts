@@ -12,6 +12,7 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { parseIp, parseMac, parsePrefixLen, formatMac } from '../internal/address';
 import { codedError, invalidArgType, invalidArgValue, outOfRange, stackClosed, withContext } from '../internal/errors';
 import { NativeStack, native } from '../internal/native';
+import { brokeredNative } from './brokered';
 import { createHttpAgent, createHttpsAgent } from '../sockets/agents';
 import { createStackDgram, StackDgram } from '../sockets/dgram';
 import { createStackNet, StackNet } from '../sockets/net';
@@ -23,7 +24,7 @@ import { checkLinger, waitUntilSent } from './linger';
 import { toAddresses, toLinks, toNetworkInterfaces, toRoutes } from './listings';
 import { parseStackOptions } from './options';
 import { parseRoute, routeSpec } from './route-args';
-import type { AddressInfo, CloseOptions, InterfaceRef, IpAddrAddOptions, LinkInfo, RouteInfo, RouteSpec, SocketFamily, SocketKind, StackOptions, StackShare } from './types';
+import type { AddressInfo, CloseOptions, InterfaceRef, IpAddrAddOptions, LinkInfo, RouteInfo, RouteSpec, SocketFamily, SocketKind, ShareOptions, StackOptions, StackShare } from './types';
 import { validateIfname, validateInteger, validateText } from '../internal/validators';
 
 const MAX_IFINDEX = 0x7fffffff;
@@ -53,6 +54,7 @@ export class Stack implements Disposable {
   /** False for a stack borrowed with `{ share }`: close() then lets go of it without deleting it. */
   readonly owned: boolean;
   #native: NativeStack | null;
+  #fromProcess?: StackShare;
   #linger: number;
   // What the exit hook needs (held here, so that it lives exactly as long as this stack).
   #open?: OpenStack;
@@ -71,7 +73,12 @@ export class Stack implements Disposable {
       this.vnls = Object.freeze(share.vnls);
       this.owned = false;
       this.#linger = 0;
-      this.#native = new native.NativeStack(share.id);
+      if (share.broker !== undefined && share.owner !== process.pid) {
+        this.#native = brokeredNative(share.broker, share.owner ?? 0);
+        this.#fromProcess = share; // what share() gives on: the owner's broker serves threads too
+      } else {
+        this.#native = new native.NativeStack(share.id);
+      }
       return;
     }
     this.owned = true;
@@ -213,9 +220,10 @@ export class Stack implements Disposable {
    * How this stack's sockets are made on the calling thread: "setns" when the process may enter
    * the vdestack helper's network namespace (CAP_SYS_ADMIN, e.g. root), so this thread calls
    * socket(2) there itself; "helper" otherwise (libioth's ioth_msocket: a round trip to vdestack's
-   * helper, or the plugin's own socket call). Both give the same sockets.
+   * helper, or the plugin's own socket call); "broker" for another process's stack (its owner
+   * makes each socket and passes it over). All give the same sockets.
    */
-  get socketMode(): 'setns' | 'helper' {
+  get socketMode(): 'setns' | 'helper' | 'broker' {
     return this.#live('look at how sockets are made').socketPath();
   }
 
@@ -265,9 +273,19 @@ export class Stack implements Disposable {
   /**
    * What `new Stack({ share })` needs to use this stack from a worker thread of this process (the
    * value is structured-cloneable: pass it in workerData). Its sockets are this stack's sockets.
+   * With `{ processes: true }` other processes of this user can use it too (JSON-serialisable: the
+   * hook passes it to children in their environment), through a broker thread of this process,
+   * while the stack is open here; they can list it but not configure it. A stack borrowed from
+   * another process gives that process's share on, for its own threads and children.
    */
-  share(): StackShare {
-    return { id: this.#live('share').shareId(), plugin: this.plugin, pluginOptions: this.pluginOptions, vnls: [...this.vnls] };
+  share(options: ShareOptions = {}): StackShare {
+    const live = this.#live('share');
+    if (this.#fromProcess) return { ...this.#fromProcess, vnls: [...this.#fromProcess.vnls] };
+    const share: StackShare = {
+      id: live.shareId(), plugin: this.plugin, pluginOptions: this.pluginOptions, vnls: [...this.vnls],
+    };
+    if (options?.processes) Object.assign(share, { broker: live.serveChildren(), owner: process.pid });
+    return share;
   }
 
   [Symbol.dispose](): void {

@@ -12,7 +12,10 @@ export interface StackOptions {
   pluginOptions?: string;
   /** One VNL or a list: one interface each (vde0, vde1, ...; "name:vnl" names it). */
   vnl?: string | readonly string[] | null;
-  /** Use, from a worker thread, the stack another thread created (its `share()`), instead. */
+  /**
+   * Use the stack another thread created (its `share()`), or, with a share from
+   * `share({ processes: true })`, the stack of another process (a child uses its parent's).
+   */
   share?: StackShare;
   /**
    * How long, at most, close() and the process's exit wait for the stack's TCP connections to
@@ -33,6 +36,18 @@ export interface StackShare {
   plugin: string;
   pluginOptions: string;
   vnls: string[];
+  /**
+   * With `share({ processes: true })`: the socket broker through which other processes of the same
+   * user (in the same network namespace) get this stack's sockets, and the pid that owns the stack.
+   */
+  broker?: string;
+  owner?: number;
+}
+
+/** What `stack.share()` takes. */
+export interface ShareOptions {
+  /** Also serve the stack to other processes (children), through a broker thread of this one. */
+  processes?: boolean;
 }
 
 /** One interface, as `stack.links()` lists it. */
