@@ -3,8 +3,6 @@
 // (broadcast), expiry, and RELEASE when the configuration is taken back or the stack closes.
 // Replies are checked field by field; anything malformed, for another client or transaction, or
 // from another server than the one chosen is ignored as if it never arrived.
-import { randomBytes } from 'node:crypto';
-import { isIPv4 } from 'node:net';
 import { formatIp, parseIp } from '../internal/address';
 import { native } from '../internal/native';
 import type { ConfigTarget } from './target';
@@ -138,7 +136,7 @@ function u32(value: Buffer | undefined, what: string): number | undefined {
 /** A unicast host address a server may hand out (not 0/8, loopback, multicast, broadcast). */
 function isHostAddress(a: string): boolean {
   const first = Number(a.split('.')[0]);
-  return isIPv4(a) && first !== 0 && first !== 127 && first < 224;
+  return (require('node:net') as typeof import('node:net')).isIPv4(a) && first !== 0 && first !== 127 && first < 224;
 }
 
 /** The lease an ACK grants; throws when the ACK carries something unusable. */
@@ -233,7 +231,8 @@ export function acceptReply(
   return p;
 }
 
-const newXid = () => randomBytes(4).readUInt32BE(0);
+// node:crypto at first use, as node:net: loaded by a configuration that runs DHCP only.
+const newXid = () => (require('node:crypto') as typeof import('node:crypto')).randomBytes(4).readUInt32BE(0);
 const BROADCAST = { address: '255.255.255.255', port: SERVER_PORT };
 
 /** DISCOVER → OFFER → REQUEST → ACK. Null when no server answered; 'nak' when refused. */

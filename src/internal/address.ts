@@ -1,8 +1,10 @@
 // Text forms of IP and MAC addresses to and from the bytes the addon takes.
-import { isIPv4, isIPv6, SocketAddress } from 'node:net';
 import * as ipaddr from 'ipaddr.js';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { MAC_PATTERN } from './validators';
+
+// node:net at first use: the hook loads it only for a program that loads it (or an address to read).
+const net = (): typeof import('node:net') => require('node:net');
 
 export type Family = 4 | 6;
 
@@ -15,6 +17,7 @@ export interface ParsedIp {
 export function parseIp(name: string, value: unknown): ParsedIp {
   if (typeof value !== 'string') throw invalidArgType(name, 'of type string (an IP address)', value);
   // Node's own checks decide what is an address (ipaddr.js would also take legacy forms like "10.1").
+  const { isIPv4, isIPv6 } = net();
   if (isIPv4(value) || (isIPv6(value) && !value.includes('%'))) {
     // ipaddr.js reads a dotted tail after "::" as IPv4-mapped ("::10.0.0.1" as ::ffff:10.0.0.1):
     // in IPv6 the tail becomes its two hex groups first.
@@ -32,7 +35,7 @@ export function formatIp(bytes: Buffer): string {
   if (bytes.length === 4) return Array.from(bytes).join('.');
   if (bytes.length !== 16) throw new Error(`iothts: internal error: address of ${bytes.length} bytes`);
   // SocketAddress prints through inet_ntop, exactly as Node shows addresses everywhere else.
-  return new SocketAddress({ address: ipaddr.fromByteArray(Array.from(bytes)).toString(), family: 'ipv6' }).address;
+  return new (net().SocketAddress)({ address: ipaddr.fromByteArray(Array.from(bytes)).toString(), family: 'ipv6' }).address;
 }
 
 export function parsePrefixLen(name: string, value: unknown, family: Family): number {

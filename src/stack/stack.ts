@@ -12,10 +12,12 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { parseIp, parseMac, parsePrefixLen, formatMac } from '../internal/address';
 import { codedError, invalidArgType, invalidArgValue, outOfRange, stackClosed, withContext } from '../internal/errors';
 import { NativeStack, native } from '../internal/native';
-import { createHttpAgent, createHttpsAgent } from '../sockets/agents';
-import { createStackDgram, StackDgram } from '../sockets/dgram';
-import { createStackNet, StackNet } from '../sockets/net';
-import { createDns, StackDns } from '../dns';
+// Loaded at first use (require below), so that a stack, and the hook, load node:net, dgram, http,
+// https, tls and the resolver only for a program that uses them.
+import type * as Agents from '../sockets/agents';
+import type { StackDgram } from '../sockets/dgram';
+import type { StackNet } from '../sockets/net';
+import type { StackDns } from '../dns';
 import { applyConfig, applyConfigAsync, ConfigResult, releaseAll, resolvConf, splitStackConfig } from '../config';
 import { creationError, expectedInterfaces, missingInterfaceError } from './diagnose';
 import { OpenStack, track, untrack } from './lifecycle';
@@ -109,22 +111,22 @@ export class Stack implements Disposable {
 
   /** node:net on this stack: createServer, connect, Server, Socket, ... */
   get net(): StackNet {
-    return this.#net ??= createStackNet(this, () => this.#lookup());
+    return this.#net ??= (require('../sockets/net') as typeof import('../sockets/net')).createStackNet(this, () => this.#lookup());
   }
 
   /** node:dgram on this stack: createSocket, Socket. */
   get dgram(): StackDgram {
-    return this.#dgram ??= createStackDgram(this, () => this.#lookup());
+    return this.#dgram ??= (require('../sockets/dgram') as typeof import('../sockets/dgram')).createStackDgram(this, () => this.#lookup());
   }
 
   /** An http.Agent whose connections live on this stack: http.get(url, { agent }). */
   httpAgent(options?: http.AgentOptions): http.Agent {
-    return createHttpAgent(this.net, options);
+    return (require('../sockets/agents') as typeof Agents).createHttpAgent(this.net, options);
   }
 
   /** An https.Agent whose connections (TLS over TCP) live on this stack. */
   httpsAgent(options?: https.AgentOptions): https.Agent {
-    return createHttpsAgent(this.net, options);
+    return (require('../sockets/agents') as typeof Agents).createHttpsAgent(this.net, options);
   }
 
   /**
@@ -133,7 +135,7 @@ export class Stack implements Disposable {
    * is what stack.net and stack.dgram use for host names.
    */
   get dns(): StackDns {
-    return this.#dns ??= createDns({
+    return this.#dns ??= (require('../dns') as typeof import('../dns')).createDns({
       udpSocket: (family) => this.dgram.createSocket(family === 6 ? 'udp6' : 'udp4'),
       tcpConnect: (ip, port) => this.net.connect({ port, host: ip }),
       interfaces: () => this.interfaces(),
