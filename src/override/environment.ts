@@ -2,7 +2,7 @@
 import { isMainThread } from 'node:worker_threads';
 import { applyConfig, parseConfig, splitStackConfig } from '../config';
 import * as path from 'node:path';
-import { override, overridingStack } from './override';
+import { override, overrideAtStart, overridingStack } from './override';
 import { preloadInWorkers } from './workers';
 import { Stack } from '../stack/stack';
 import type { StackShare } from '../stack/types';
@@ -102,7 +102,7 @@ export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
     throw new EnvironmentError('IOTH_CONFIG', config, (err as Error).message);
   }
   try {
-    override(stack); // its refusal is about the process, not about a variable
+    overrideAtStart(stack); // its refusal is about the process, not about a variable
   } catch (err) {
     stack.close();
     throw err;
