@@ -1,9 +1,9 @@
 // The environment of `node --import iothts/register`: which stack to build, how to configure it.
-import { isMainThread } from 'node:worker_threads';
 import { applyConfig, parseConfig, splitStackConfig } from '../config';
 import * as path from 'node:path';
 import { override, overrideAtStart, overridingStack } from './override';
 import { preloadInWorkers } from './workers';
+import { isLoaded, whenLoaded } from './when-loaded';
 import { Stack } from '../stack/stack';
 import type { StackShare } from '../stack/types';
 
@@ -45,7 +45,9 @@ export class EnvironmentError extends Error {
 export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
   const current = overridingStack();
   if (current) return current; // preloaded twice (--require, and by the Worker below)
-  if (isMainThread) preloadInWorkers(path.join(__dirname, '..', '..', 'register.js'));
+  // node:worker_threads only for a program that loads it: a worker thread's bootstrap has loaded it.
+  const isMainThread = !isLoaded('worker_threads') || (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
+  if (isMainThread) whenLoaded('worker_threads', () => preloadInWorkers(path.join(__dirname, '..', '..', 'register.js')));
   const parent = inherited(env);
   // A worker thread uses the stack of its process: the same addresses, the same sockets.
   if (!isMainThread && parent?.pid === process.pid) {
