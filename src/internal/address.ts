@@ -1,10 +1,11 @@
 // Text forms of IP and MAC addresses to and from the bytes the addon takes.
-import * as ipaddr from 'ipaddr.js';
+import type * as Ipaddr from 'ipaddr.js';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { MAC_PATTERN } from './validators';
 
 // node:net at first use: the hook loads it only for a program that loads it (or an address to read).
 const net = (): typeof import('node:net') => require('node:net');
+const ipaddr = (): typeof Ipaddr => require('ipaddr.js');
 
 export type Family = 4 | 6;
 
@@ -24,7 +25,7 @@ export function parseIp(name: string, value: unknown): ParsedIp {
     const group = (hi: string, lo: string) => (Number(hi) * 256 + Number(lo)).toString(16);
     const text = isIPv4(value) ? value
       : value.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a: string, b: string, c: string, d: string) => `${group(a, b)}:${group(c, d)}`);
-    const bytes = Buffer.from(ipaddr.parse(text).toByteArray());
+    const bytes = Buffer.from(ipaddr().parse(text).toByteArray());
     return { family: bytes.length === 4 ? 4 : 6, bytes, text: formatIp(bytes) };
   }
   throw invalidArgValue(name, value, 'must be an IPv4 or IPv6 address (without a zone)');
@@ -35,7 +36,7 @@ export function formatIp(bytes: Buffer): string {
   if (bytes.length === 4) return Array.from(bytes).join('.');
   if (bytes.length !== 16) throw new Error(`iothts: internal error: address of ${bytes.length} bytes`);
   // SocketAddress prints through inet_ntop, exactly as Node shows addresses everywhere else.
-  return new (net().SocketAddress)({ address: ipaddr.fromByteArray(Array.from(bytes)).toString(), family: 'ipv6' }).address;
+  return new (net().SocketAddress)({ address: ipaddr().fromByteArray(Array.from(bytes)).toString(), family: 'ipv6' }).address;
 }
 
 export function parsePrefixLen(name: string, value: unknown, family: Family): number {
