@@ -9,6 +9,7 @@ import type { ConfigTarget } from './target';
 import { Datagram, Exchange, preparedSocket, transact } from './exchange';
 import { decodeNames, encodeName } from './names';
 import { isDomainName } from '../internal/validators';
+import { isIPv4 } from '../internal/ip-syntax';
 
 export const CLIENT_PORT = 68;
 export const SERVER_PORT = 67;
@@ -136,7 +137,7 @@ function u32(value: Buffer | undefined, what: string): number | undefined {
 /** A unicast host address a server may hand out (not 0/8, loopback, multicast, broadcast). */
 function isHostAddress(a: string): boolean {
   const first = Number(a.split('.')[0]);
-  return (require('node:net') as typeof import('node:net')).isIPv4(a) && first !== 0 && first !== 127 && first < 224;
+  return isIPv4(a) && first !== 0 && first !== 127 && first < 224;
 }
 
 /** The lease an ACK grants; throws when the ACK carries something unusable. */

@@ -1,8 +1,7 @@
 // The iothconf language: "eth,ip=10.0.0.1/24,gw=10.0.0.254" or "auto,fqdn=host.example". Tokens are
 // split as libstropt does; every item is checked here, before anything touches a stack, so a bad
 // string leaves the stack as it was and the error quotes the offending item.
-// node:net at first use (the hook loads it only for a program that does, or for an address).
-const isIP = (input: string): number => (require('node:net') as typeof import('node:net')).isIP(input);
+import { isIP } from '../internal/ip-syntax';
 import { codedError, invalidArgType, type IothError } from '../internal/errors';
 import { isDomainName, MAC_PATTERN } from '../internal/validators';
 

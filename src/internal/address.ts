@@ -2,9 +2,9 @@
 import type * as Ipaddr from 'ipaddr.js';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { MAC_PATTERN } from './validators';
+import { formatIpv6, isIPv4, isIPv6 } from './ip-syntax';
 
-// node:net at first use: the hook loads it only for a program that loads it (or an address to read).
-const net = (): typeof import('node:net') => require('node:net');
+// At first use: a configuration with no address (the hook's IOTH_CONFIG=eth) does not need it.
 const ipaddr = (): typeof Ipaddr => require('ipaddr.js');
 
 export type Family = 4 | 6;
@@ -18,7 +18,6 @@ export interface ParsedIp {
 export function parseIp(name: string, value: unknown): ParsedIp {
   if (typeof value !== 'string') throw invalidArgType(name, 'of type string (an IP address)', value);
   // Node's own checks decide what is an address (ipaddr.js would also take legacy forms like "10.1").
-  const { isIPv4, isIPv6 } = net();
   if (isIPv4(value) || (isIPv6(value) && !value.includes('%'))) {
     // ipaddr.js reads a dotted tail after "::" as IPv4-mapped ("::10.0.0.1" as ::ffff:10.0.0.1):
     // in IPv6 the tail becomes its two hex groups first.
@@ -35,8 +34,7 @@ export function parseIp(name: string, value: unknown): ParsedIp {
 export function formatIp(bytes: Buffer): string {
   if (bytes.length === 4) return Array.from(bytes).join('.');
   if (bytes.length !== 16) throw new Error(`iothts: internal error: address of ${bytes.length} bytes`);
-  // SocketAddress prints through inet_ntop, exactly as Node shows addresses everywhere else.
-  return new (net().SocketAddress)({ address: ipaddr().fromByteArray(Array.from(bytes)).toString(), family: 'ipv6' }).address;
+  return formatIpv6(bytes); // as Node prints addresses everywhere else (inet_ntop)
 }
 
 export function parsePrefixLen(name: string, value: unknown, family: Family): number {

@@ -8,6 +8,7 @@
 import * as dns from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
+import { isIP } from './ip-syntax';
 
 // Taken now: the override later puts a stack's functions in node:dns's place.
 const { lookup, lookupService, getDefaultResultOrder, setDefaultResultOrder } = dns;
@@ -59,7 +60,7 @@ export function nodeDefaultOrderError(value: unknown): NodeArgError | undefined 
 
 /** What node:dns's lookupService() throws for an `address` that is no IP address (never asked otherwise). */
 export function nodeServiceAddressError(address: unknown): NodeArgError | undefined {
-  if (typeof address === 'string' && (require('node:net') as typeof import('node:net')).isIP(address)) return undefined;
+  if (typeof address === 'string' && isIP(address)) return undefined;
   return thrownBy(() => lookupService(address as never, 0, noop));
 }
 
