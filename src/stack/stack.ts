@@ -15,6 +15,7 @@ import { NativeStack, native } from '../internal/native';
 // Loaded at first use (require below), so that a stack, and the hook, load node:net, dgram, http,
 // https, tls and the resolver only for a program that uses them.
 import type * as Agents from '../sockets/agents';
+import type { ConfigTarget } from '../config/target';
 import type { StackDgram } from '../sockets/dgram';
 import type { StackNet } from '../sockets/net';
 import type { StackDns } from '../dns';
@@ -135,11 +136,33 @@ export class Stack implements Disposable {
    * is what stack.net and stack.dgram use for host names.
    */
   get dns(): StackDns {
-    return this.#dns ??= (require('../dns') as typeof import('../dns')).createDns({
+    if (this.#dns) return this.#dns;
+    const dns = this.#dns = (require('../dns') as typeof import('../dns')).createDns({
       udpSocket: (family) => this.dgram.createSocket(family === 6 ? 'udp6' : 'udp4'),
       tcpConnect: (ip, port) => this.net.connect({ port, host: ip }),
       interfaces: () => this.interfaces(),
     });
+    const { servers, search } = this.#heldSettings;
+    if (servers.length > 0) dns.setServers(servers);
+    if (search.length > 0) dns.setSearch(search);
+    return dns;
+  }
+
+  // What configuration gave the resolver before it was made: dns= and domain= (checked by the
+  // configuration's parser) must not load the resolver (src/dns/, node:net, node:crypto), which the
+  // hook would then load for every app: it is made at the first look-up or use of stack.dns.
+  #heldSettings: { servers: readonly string[]; search: readonly string[] } = { servers: [], search: [] };
+
+  /** @internal Configuration's view of the resolver's settings: stack.dns's, or held until it is made. */
+  get resolverSettings(): ConfigTarget['resolverSettings'] {
+    if (this.#dns) return this.#dns;
+    const held = this.#heldSettings;
+    return {
+      getServers: () => [...held.servers],
+      setServers: (servers) => { held.servers = [...servers]; },
+      getSearch: () => [...held.search],
+      setSearch: (search) => { held.search = [...search]; },
+    };
   }
 
   #lookup(): LookupFunction {

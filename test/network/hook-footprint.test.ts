@@ -27,8 +27,8 @@ const native = (flags: string[], args: string[]) => run(process.execPath, [...fl
 const hooked = (flags: string[], args: string[], env: NodeJS.ProcessEnv = HOOK_ENV) =>
   run('unshare', ['--net', '--', process.execPath, ...flags, '--import', 'iothts/register', ...args], env);
 
-async function builtins(runner: typeof native, modules: string[]): Promise<string[]> {
-  const r = await runner([], [path.join(fixtures, 'builtins.js'), ...modules]);
+async function builtins(runner: typeof hooked, modules: string[], env?: NodeJS.ProcessEnv): Promise<string[]> {
+  const r = await runner([], [path.join(fixtures, 'builtins.js'), ...modules], env);
   expect(r).toMatchObject({ code: 0 });
   return JSON.parse(r.stdout) as string[];
 }
@@ -40,12 +40,19 @@ async function builtins(runner: typeof native, modules: string[]): Promise<strin
 const NEEDED = ['dns', 'dns/promises', 'os', 'worker_threads', 'module'];
 
 describe.each([
-  ['node -e 0', []],
-  ['an app that requires only net', ['net']],
-])('built-in modules under the hook: %s', (_, modules: string[]) => {
+  ['node -e 0', [], 'eth'],
+  ['an app that requires only net', ['net'], 'eth'],
+  // The resolver's settings are held until its first use, not loaded with them.
+  ['node -e 0, IOTH_CONFIG with dns= and domain=', [], 'eth,dns=10.0.2.3,domain=example.org'],
+  // Addresses are read without node:net (src/internal/ip-syntax.ts).
+  ['node -e 0, the default IOTH_CONFIG of slirp, on null://', [], 'eth,ip=10.0.2.15/24,gw=10.0.2.2,dns=10.0.2.3'],
+  ['node -e 0, IOTH_CONFIG with IPv6 addresses', [], 'eth,ip=fd00::5/64,gw=fd00::1,dns=fd00::3,nodad'],
+])('built-in modules under the hook: %s', (_, modules: string[], config: string) => {
   test('none beyond what the app loads and what the hook needs itself', async () => {
+    const env = { ...HOOK_ENV, IOTH_CONFIG: config };
     const [app, allowed, under] = await Promise.all([
-      builtins(native, modules), builtins(native, [...modules, ...NEEDED]), builtins(hooked, modules)]);
+      builtins(native, modules), builtins(native, [...modules, ...NEEDED]), builtins(hooked, modules, env),
+    ]);
     const extra = under.filter((m) => !app.includes(m));
     // fs's own lazily loaded parts (node:fs itself is loaded by Node's bootstrap): the hook reads
     // the directories where the addon may be (Node 26 loads internal/fs/dir for readdirSync).
@@ -68,6 +75,12 @@ test.each(['require', 'import', 'getBuiltinModule'])('a worker thread made after
     const under = await builtins(hooked, []);
     expect(under).not.toContain('worker_threads');
   }
+});
+
+test('dns= and domain= of IOTH_CONFIG reach the resolver at its first use', async () => {
+  const code = "const dns = require('node:dns'); console.log(JSON.stringify(dns.getServers()))";
+  const r = await hooked([], ['-e', code], { ...HOOK_ENV, IOTH_CONFIG: 'eth,dns=10.0.2.3,dns=fd00::3' });
+  expect(r).toMatchObject({ code: 0, stdout: `${JSON.stringify(['10.0.2.3', 'fd00::3'])}\n` });
 });
 
 test('an app that swaps the http_parser binding before requiring _http_common runs as natively (no abort)', async () => {
