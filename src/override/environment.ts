@@ -1,7 +1,7 @@
 // The environment of `node --import iothts/register`: which stack to build, how to configure it.
 import { applyConfig, parseConfig, splitStackConfig } from '../config';
 import * as path from 'node:path';
-import { override, overrideAtStart, overridingStack } from './override';
+import { override, overridingStack } from './override';
 import { preloadInWorkers } from './workers';
 import { isLoaded, whenLoaded } from './when-loaded';
 import { Stack } from '../stack/stack';
@@ -104,7 +104,7 @@ export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
     throw new EnvironmentError('IOTH_CONFIG', config, (err as Error).message);
   }
   try {
-    overrideAtStart(stack); // its refusal is about the process, not about a variable
+    override(stack); // its refusal is about the process, not about a variable
   } catch (err) {
     stack.close();
     throw err;

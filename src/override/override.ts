@@ -61,9 +61,8 @@ function bindings(): { TCP: Binding; UDP: Binding } {
 type Exports = Record<string | symbol, unknown>;
 
 /**
- * ESM imports of node:dns and node:os see the replacements: Node syncs a built-in's ESM exports at
- * each import, so only imports made before now need syncBuiltinESMExports (node:module is loaded
- * for it then; at the hook's start nothing can have imported them yet).
+ * ESM imports of node:dns and node:os made before now (another preload's) see the replacements too;
+ * later ones do anyway (Node syncs a built-in's ESM exports at each import).
  */
 function syncESM(): void {
   (require('node:module') as typeof import('node:module')).syncBuiltinESMExports();
@@ -97,15 +96,6 @@ function hostSockets(): string[] {
  * Returns a function that undoes it (sockets already open stay where they are).
  */
 export function override(stack: Stack): () => void {
-  return install(stack, true);
-}
-
-/** override() for the hook, which runs before any import: nothing to sync to ESM yet. */
-export function overrideAtStart(stack: Stack): () => void {
-  return install(stack, false);
-}
-
-function install(stack: Stack, sync: boolean): () => void {
   if (active) {
     if (active.stack === stack) return active.restore;
     throw codedError('ERR_IOTH_OVERRIDE', 'another stack already overrides this process; call the function override() returned first');
@@ -119,7 +109,7 @@ function install(stack: Stack, sync: boolean): () => void {
   const { TCP, UDP } = bindings();
   const undo = [wrapSocketMethods(TCP.prototype, TCP_METHODS, stack, 'tcp'), wrapSocketMethods(UDP.prototype, UDP_METHODS, stack, 'udp'),
     replaceDns(stack), replaceNetworkInterfaces(stack)];
-  if (sync) syncESM();
+  syncESM();
   const restore = (): void => {
     if (active?.restore !== restore) return;
     for (const u of undo.reverse()) u();

@@ -83,6 +83,13 @@ test('dns= and domain= of IOTH_CONFIG reach the resolver at its first use', asyn
   expect(r).toMatchObject({ code: 0, stdout: `${JSON.stringify(['10.0.2.3', 'fd00::3'])}\n` });
 });
 
+test('a named import of node:dns taken before the hook (an earlier preload) follows the override', async () => {
+  const env = { ...HOOK_ENV, IOTH_CONFIG: 'eth,dns=10.0.2.3' };
+  const r = await run('unshare', ['--net', '--', process.execPath, '--import', path.join(fixtures, 'early-dns.mjs'),
+    '--import', 'iothts/register', '-e', 'console.log(JSON.stringify(globalThis.earlyGetServers()))'], env);
+  expect(r).toMatchObject({ code: 0, stdout: `${JSON.stringify(['10.0.2.3'])}\n` });
+});
+
 test('an app that swaps the http_parser binding before requiring _http_common runs as natively (no abort)', async () => {
   const app = [path.join(fixtures, 'http-parser-swap.js')];
   const [n, h] = await Promise.all([native(['--expose-internals'], app), hooked(['--expose-internals'], app)]);
