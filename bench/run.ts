@@ -11,11 +11,11 @@
 // Cases: HTTP keep-alive req/s and p99, bulk TCP (SHA-256 checked) at MTU 1500 and at MTU 9000 on
 // the virtual links, new TCP connections/s, UDP request/response datagrams/s; and, for iothts
 // only, stack creation/deletion time and memory per stack (bench/stacks.ts), and the cost of one
-// socket (bench/sockets.ts).
+// socket (bench/sockets.ts); and the hook's startup cost: `node -e 0` under it against native.
 //
 // Prints a Markdown table with the machine; writes bench/results.json, bench/results.md,
 // bench/results.svg (a bar chart of the ratios) and the results section of BENCHMARKS.md.
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -27,6 +27,7 @@ const BULK_MIB = Number(process.env.BENCH_BULK_MIB ?? 1024);
 // budget on its own, so that row moves a quarter of it (the rate is steady after the first MiB).
 const BULK_1500_MIB = Number(process.env.BENCH_BULK_1500_MIB ?? Math.max(1, Math.round(BULK_MIB / 4)));
 const STACKS = Number(process.env.BENCH_STACKS ?? 100);
+const STARTUPS = Number(process.env.BENCH_STARTUPS ?? 40);
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10000);
 const BIG_MTU = 9000;
 const CONNECTIONS = 16;
@@ -277,6 +278,30 @@ async function socketsOnce(way: 'floor' | 'setns' | 'helper'): Promise<number> {
   }
 }
 
+/**
+ * Wall-clock ms of `node -e 0` STARTUPS times each way, interleaved (hyperfine's way: repeated
+ * runs, the median): natively with `--import` of an empty module, and under the hook with a stack
+ * on null:// and `eth` (the stack made, lo up, the configuration applied, the override installed,
+ * and the stack deleted at exit).
+ */
+function startup(): { native: number[]; iothts: number[] } {
+  const argv = {
+    native: [node, '--import', path.join(dist, 'empty.js'), '-e', '0'],
+    iothts: [node, '--import', 'iothts/register', '-e', '0'],
+  };
+  const env = { ...process.env, IOTH_VNL: 'null://', IOTH_CONFIG: 'eth' };
+  const times: { native: number[]; iothts: number[] } = { native: [], iothts: [] };
+  for (let i = 0; i < STARTUPS; i++) {
+    for (const way of ['native', 'iothts'] as const) {
+      const t = process.hrtime.bigint();
+      const r = spawnSync(argv[way][0], argv[way].slice(1), { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      if (r.status !== 0) throw new Error(`startup ${way}: exit ${r.status ?? r.signal}: ${r.stderr}`);
+      times[way].push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+  }
+  return times;
+}
+
 interface Row {
   label: string; unit: string; values: Partial<Record<Setup, number>>;
   digits?: number; higherIsBetter?: boolean; ratios?: boolean; note?: string;
@@ -362,6 +387,15 @@ async function main(): Promise<void> {
       values: { native: median(xs.floor), iothts: median(xs.setns) }, digits: 1, ratios: false, note });
     rows.push({ label: `Socket cost (µs, the same), through libioth's helper (the way without CAP_SYS_ADMIN)`, unit: 'µs',
       values: { native: median(xs.floor), iothts: median(xs.helper) }, digits: 1, ratios: false, note });
+  }
+
+  if (want('startup')) {
+    const xs = startup();
+    results.startup = xs;
+    console.error(`startup: native ${median(xs.native).toFixed(1)} ms, iothts ${median(xs.iothts).toFixed(1)} ms`);
+    rows.push({ label: `Startup, \`node -e 0\` (ms, median of ${STARTUPS})`, unit: 'ms', digits: 1, ratios: false,
+      values: { native: median(xs.native), iothts: median(xs.iothts) },
+      note: `the hook adds ${(median(xs.iothts) - median(xs.native)).toFixed(1)} ms; (b): not applicable` });
   }
 
   const debian = fs.readFileSync('/etc/debian_version', 'utf8').trim();

@@ -3,14 +3,13 @@
 // (broadcast), expiry, and RELEASE when the configuration is taken back or the stack closes.
 // Replies are checked field by field; anything malformed, for another client or transaction, or
 // from another server than the one chosen is ignored as if it never arrived.
-import { randomBytes } from 'node:crypto';
-import { isIPv4 } from 'node:net';
 import { formatIp, parseIp } from '../internal/address';
 import { native } from '../internal/native';
 import type { ConfigTarget } from './target';
 import { Datagram, Exchange, preparedSocket, transact } from './exchange';
 import { decodeNames, encodeName } from './names';
 import { isDomainName } from '../internal/validators';
+import { isIPv4 } from '../internal/ip-syntax';
 
 export const CLIENT_PORT = 68;
 export const SERVER_PORT = 67;
@@ -233,7 +232,8 @@ export function acceptReply(
   return p;
 }
 
-const newXid = () => randomBytes(4).readUInt32BE(0);
+// node:crypto at first use, as node:net: loaded by a configuration that runs DHCP only.
+const newXid = () => (require('node:crypto') as typeof import('node:crypto')).randomBytes(4).readUInt32BE(0);
 const BROADCAST = { address: '255.255.255.255', port: SERVER_PORT };
 
 /** DISCOVER → OFFER → REQUEST → ACK. Null when no server answered; 'nak' when refused. */

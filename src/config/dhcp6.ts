@@ -3,7 +3,6 @@
 // when no server hands out addresses (slirp's is of that kind); RENEW/REBIND before the lease
 // ends and RELEASE when the configuration is taken back. Malformed replies, or replies for another
 // client or transaction, are ignored.
-import { randomBytes } from 'node:crypto';
 import { formatIp, parseIp } from '../internal/address';
 import { native } from '../internal/native';
 import type { ConfigTarget } from './target';
@@ -124,7 +123,8 @@ export interface Dhcp6Identity {
 
 const duid = (id: Dhcp6Identity) => Buffer.concat([Buffer.from([0, 3, 0, 1]), id.mac]);  // DUID-LL, Ethernet
 const ip6 = (text: string) => parseIp('address', text).bytes;
-const newXid = () => randomBytes(3).readUIntBE(0, 3);
+// node:crypto at first use: loaded by a configuration that runs DHCPv6 only.
+const newXid = () => (require('node:crypto') as typeof import('node:crypto')).randomBytes(3).readUIntBE(0, 3);
 
 function u32(n: number): Buffer {
   const b = Buffer.alloc(4);

@@ -1,9 +1,9 @@
 // Stable identities from a host name, as libiothconf derives them (MD5 of the name without a final
 // dot): a locally administered unicast MAC, and an IPv6 interface identifier. The same fqdn always
 // gives the same MAC and addresses, whichever machine the program runs on.
-import { createHash } from 'node:crypto';
 
-const md5 = (fqdn: string) => createHash('md5').update(fqdn.replace(/\.$/, '')).digest();
+// node:crypto at first use: only a configuration with fqdn= loads it.
+const md5 = (fqdn: string) => (require('node:crypto') as typeof import('node:crypto')).createHash('md5').update(fqdn.replace(/\.$/, '')).digest();
 
 /** The MAC: hash bytes 0-2 and 5-7, locally administered, unicast. */
 export function hashMac(fqdn: string): Buffer {

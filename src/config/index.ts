@@ -6,20 +6,26 @@ import { closeSync } from 'node:fs';
 import { formatIp, formatMac, parseIp, parseMac } from '../internal/address';
 import { codedError, type IothError } from '../internal/errors';
 import type { ConfigTarget } from './target';
-import * as dhcp4 from './dhcp4';
-import * as dhcp6 from './dhcp6';
+import type * as Dhcp4 from './dhcp4';
+import type * as Dhcp6 from './dhcp6';
 import { native } from '../internal/native';
 import { NewAddress, Pause, untilUsable } from './dad';
 import { Exchange, runAsync, runSync } from './exchange';
 import { sleepSync } from '../internal/time';
 import { eui64Address6, hashAddress6, hashMac } from './fqdn';
-import { LeaseKeeper } from './lease';
+import type * as Lease from './lease';
 import { ConfigPlan, Method, parseConfig, tokenize } from './parse';
-import * as rd from './rd';
+import type * as Rd from './rd';
 import { Contribution, InterfaceState, LeaseClient, contribute, emptyContribution, interfaceState, merged, stateOf } from './state';
 import type { Dhcp4Identity, Dhcp4Lease } from './dhcp4';
 import type { Dhcp6Identity, Dhcp6Lease } from './dhcp6';
 import type { RouterAdvertisement } from './rd';
+
+// The protocols load at their first use: a static configuration (the hook's usual one) runs none.
+const dhcp4 = (): typeof Dhcp4 => require('./dhcp4');
+const dhcp6 = (): typeof Dhcp6 => require('./dhcp6');
+const rd = (): typeof Rd => require('./rd');
+const leases = (): typeof Lease => require('./lease');
 
 export { tokenize, parseConfig } from './parse';
 export type { ConfigPlan, Method } from './parse';
@@ -68,7 +74,7 @@ interface DhcpProtocol<I extends { fd: number }, L extends Dhcp4Lease | Dhcp6Lea
 }
 
 const DHCP4: DhcpProtocol<Dhcp4Identity, Dhcp4Lease> = {
-  method: 'dhcp4', acquire: dhcp4.acquire, renew: dhcp4.renew, release: dhcp4.release,
+  method: 'dhcp4', acquire: (id) => dhcp4().acquire(id), renew: (id, l, r) => dhcp4().renew(id, l, r), release: (id, l) => dhcp4().release(id, l),
   contribution: (l) => ({
     addresses: [{ address: l.address, prefixLen: l.prefixLen }], gateways: l.routers.slice(0, 1),
     dns: l.dns, domains: l.domains,
@@ -76,7 +82,7 @@ const DHCP4: DhcpProtocol<Dhcp4Identity, Dhcp4Lease> = {
 };
 
 const DHCP6: DhcpProtocol<Dhcp6Identity, Dhcp6Lease> = {
-  method: 'dhcp6', acquire: (id) => dhcp6.acquire(id), renew: dhcp6.renew, release: dhcp6.release,
+  method: 'dhcp6', acquire: (id) => dhcp6().acquire(id), renew: (id, l, r) => dhcp6().renew(id, l, r), release: (id, l) => dhcp6().release(id, l),
   contribution: (l) => ({
     addresses: l.address ? [{ address: l.address, prefixLen: 128 }] : [], gateways: [],
     dns: l.dns, domains: l.domains,
@@ -89,7 +95,7 @@ function hold<I extends { fd: number }, L extends Dhcp4Lease | Dhcp6Lease>(stack
   const client: LeaseClient<I, L> = { id, lease };
   contribute(stack, s, p.method, p.contribution(lease));
   if (Number.isFinite(lease.renewalTime)) {
-    client.keeper = new LeaseKeeper({
+    client.keeper = new (leases().LeaseKeeper)({
       fd: id.fd,
       acquire: () => p.acquire(id),
       renew: (l, rebinding) => p.renew(id, l, rebinding),
@@ -192,8 +198,8 @@ function* applyPlan(stack: ConfigTarget, plan: ConfigPlan): Generator<Task, Conf
   if (wants('rd')) {
     let fd = -1;
     try {
-      fd = rd.openIcmpSocket(stack, iface);
-      const ra = (yield { fd, exchange: rd.discover(ifindex, mac) }) as RouterAdvertisement | null;
+      fd = rd().openIcmpSocket(stack, iface);
+      const ra = (yield { fd, exchange: rd().discover(ifindex, mac) }) as RouterAdvertisement | null;
       if (ra) {
         s.rd = ra;
         contribute(stack, s, 'rd', rdContribution(ra, plan.slaac, mac, fqdn));
@@ -209,9 +215,9 @@ function* applyPlan(stack: ConfigTarget, plan: ConfigPlan): Generator<Task, Conf
     cleanDhcp6(s);
     let fd = -1;
     try {
-      fd = dhcp6.openClientSocket(stack, iface, ifindex);
+      fd = dhcp6().openClientSocket(stack, iface, ifindex);
       const id = { fd, ifindex, mac, fqdn };
-      const lease = (yield { fd, exchange: dhcp6.acquire(id, s.rd?.managed ?? true) }) as Dhcp6Lease | null;
+      const lease = (yield { fd, exchange: dhcp6().acquire(id, s.rd?.managed ?? true) }) as Dhcp6Lease | null;
       if (lease) {
         fd = -1;  // the client's now
         s.dhcp6 = hold(stack, s, DHCP6, id, lease);
@@ -227,11 +233,11 @@ function* applyPlan(stack: ConfigTarget, plan: ConfigPlan): Generator<Task, Conf
     cleanDhcp4(s);
     let fd = -1;
     try {
-      fd = dhcp4.openClientSocket(stack, iface);
+      fd = dhcp4().openClientSocket(stack, iface);
       const id = { fd, mac, fqdn };
-      let lease = (yield { fd, exchange: dhcp4.acquire(id) }) as Dhcp4Lease | 'nak' | null;
+      let lease = (yield { fd, exchange: dhcp4().acquire(id) }) as Dhcp4Lease | 'nak' | null;
       // A refusal (the offered address went to someone else in between) deserves one more round.
-      if (lease === 'nak') lease = (yield { fd, exchange: dhcp4.acquire(id) }) as typeof lease;
+      if (lease === 'nak') lease = (yield { fd, exchange: dhcp4().acquire(id) }) as typeof lease;
       if (lease && lease !== 'nak') {
         fd = -1;  // the client's now
         s.dhcp4 = hold(stack, s, DHCP4, id, lease);

@@ -1,7 +1,7 @@
 // The iothconf language: "eth,ip=10.0.0.1/24,gw=10.0.0.254" or "auto,fqdn=host.example". Tokens are
 // split as libstropt does; every item is checked here, before anything touches a stack, so a bad
 // string leaves the stack as it was and the error quotes the offending item.
-import { isIP } from 'node:net';
+import { isIP } from '../internal/ip-syntax';
 import { codedError, invalidArgType, type IothError } from '../internal/errors';
 import { isDomainName, MAC_PATTERN } from '../internal/validators';
 

@@ -120,13 +120,13 @@ export function updateResolver(stack: ConfigTarget): void {
   const servers = unique(configured.dns);
   const search = unique(configured.domains);
   if (servers.join() !== state.servers.join()) {
-    const own = stack.dns.getServers().filter((x) => !state.servers.includes(x));
-    stack.dns.setServers(unique([...own, ...servers]));
+    const own = stack.resolverSettings.getServers().filter((x) => !state.servers.includes(x));
+    stack.resolverSettings.setServers(unique([...own, ...servers]));
     state.servers = servers;
   }
   if (search.join() !== state.search.join()) {
-    const own = stack.dns.getSearch().filter((x) => !state.search.includes(x));
-    stack.dns.setSearch(unique([...own, ...search]));
+    const own = stack.resolverSettings.getSearch().filter((x) => !state.search.includes(x));
+    stack.resolverSettings.setSearch(unique([...own, ...search]));
     state.search = search;
   }
 }

@@ -22,7 +22,8 @@ export interface ConfigTarget {
   ipRouteAdd(gateway: string | null, dst?: string | null, prefixLen?: number, ifindex?: InterfaceRef): void;
   ipRouteDel(gateway: string | null, dst?: string | null, prefixLen?: number, ifindex?: InterfaceRef): void;
   socketFd(family: SocketFamily, type: SocketKind, protocol?: number): number;
-  readonly dns: {
+  /** The resolver's servers and search list (the Stack holds them until its resolver is made). */
+  readonly resolverSettings: {
     getServers(): string[];
     setServers(servers: readonly string[]): void;
     getSearch(): string[];

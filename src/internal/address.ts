@@ -1,8 +1,11 @@
 // Text forms of IP and MAC addresses to and from the bytes the addon takes.
-import { isIPv4, isIPv6, SocketAddress } from 'node:net';
-import * as ipaddr from 'ipaddr.js';
+import type * as Ipaddr from 'ipaddr.js';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { MAC_PATTERN } from './validators';
+import { formatIpv6, isIPv4, isIPv6 } from './ip-syntax';
+
+// At first use: a configuration with no address (the hook's IOTH_CONFIG=eth) does not need it.
+const ipaddr = (): typeof Ipaddr => require('ipaddr.js');
 
 export type Family = 4 | 6;
 
@@ -21,7 +24,7 @@ export function parseIp(name: string, value: unknown): ParsedIp {
     const group = (hi: string, lo: string) => (Number(hi) * 256 + Number(lo)).toString(16);
     const text = isIPv4(value) ? value
       : value.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a: string, b: string, c: string, d: string) => `${group(a, b)}:${group(c, d)}`);
-    const bytes = Buffer.from(ipaddr.parse(text).toByteArray());
+    const bytes = Buffer.from(ipaddr().parse(text).toByteArray());
     return { family: bytes.length === 4 ? 4 : 6, bytes, text: formatIp(bytes) };
   }
   throw invalidArgValue(name, value, 'must be an IPv4 or IPv6 address (without a zone)');
@@ -31,8 +34,7 @@ export function parseIp(name: string, value: unknown): ParsedIp {
 export function formatIp(bytes: Buffer): string {
   if (bytes.length === 4) return Array.from(bytes).join('.');
   if (bytes.length !== 16) throw new Error(`iothts: internal error: address of ${bytes.length} bytes`);
-  // SocketAddress prints through inet_ntop, exactly as Node shows addresses everywhere else.
-  return new SocketAddress({ address: ipaddr.fromByteArray(Array.from(bytes)).toString(), family: 'ipv6' }).address;
+  return formatIpv6(bytes); // as Node prints addresses everywhere else (inet_ntop)
 }
 
 export function parsePrefixLen(name: string, value: unknown, family: Family): number {

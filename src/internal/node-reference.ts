@@ -7,8 +7,8 @@
 // in 26).
 import * as dns from 'node:dns';
 import { EventEmitter } from 'node:events';
-import { isIP } from 'node:net';
 import { basename } from 'node:path';
+import { isIP } from './ip-syntax';
 
 // Taken now: the override later puts a stack's functions in node:dns's place.
 const { lookup, lookupService, getDefaultResultOrder, setDefaultResultOrder, Resolver } = dns;

@@ -1,9 +1,9 @@
 // The environment of `node --import iothts/register`: which stack to build, how to configure it.
-import { getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
 import { applyConfig, splitStackConfig, type ConfigResult } from '../config';
 import * as path from 'node:path';
 import { override, overridingStack } from './override';
 import { preloadInWorkers } from './workers';
+import { isLoaded, whenLoaded } from './when-loaded';
 import { Stack } from '../stack/stack';
 import type { StackShare } from '../stack/types';
 
@@ -18,11 +18,15 @@ interface Shared {
   dns?: { servers: string[]; search: string[] };
 }
 
+function threads(): typeof import('node:worker_threads') {
+  return require('node:worker_threads') as typeof import('node:worker_threads');
+}
+
 // A worker thread reads it from its environment data (cloned from its creator's, whatever env the
 // Worker was given), a child process from its environment.
 function inherited(env: NodeJS.ProcessEnv): Shared | null {
   try {
-    const data = getEnvironmentData(SHARED_VARIABLE);
+    const data = isLoaded('worker_threads') ? threads().getEnvironmentData(SHARED_VARIABLE) : undefined;
     const value = JSON.parse(typeof data === 'string' ? data : env[SHARED_VARIABLE] ?? 'null') as Shared | null;
     return value && Number.isInteger(value.pid) && value.share ? value : null;
   } catch {
@@ -51,7 +55,9 @@ export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
   const current = overridingStack();
   if (current) return current; // preloaded twice (--require, and by the Worker below)
   const hook = path.join(__dirname, '..', '..', 'register.js');
-  if (isMainThread) preloadInWorkers(hook);
+  // node:worker_threads only for a program that loads it: a worker thread's bootstrap has loaded it.
+  const isMainThread = !isLoaded('worker_threads') || threads().isMainThread;
+  if (isMainThread) whenLoaded('worker_threads', () => preloadInWorkers(hook));
   const parent = inherited(env);
   // A worker thread uses the stack its process uses, whatever env it was given: the same
   // addresses, the same sockets.
@@ -151,7 +157,7 @@ function share(env: NodeJS.ProcessEnv, stack: Stack, settings: string, hook: str
 // npm scripts) that get this environment, whether the hook came from there or from the command line.
 function publish(env: NodeJS.ProcessEnv, value: string, hook: string): void {
   env[SHARED_VARIABLE] = value;
-  setEnvironmentData(SHARED_VARIABLE, value);
+  whenLoaded('worker_threads', () => threads().setEnvironmentData(SHARED_VARIABLE, value));
   const options = env.NODE_OPTIONS ?? '';
   if (!options.includes(hook) && !/\biothts\/register\b/.test(options)) env.NODE_OPTIONS = `${options}${options ? ' ' : ''}--require ${JSON.stringify(hook)}`;
 }

@@ -9,16 +9,19 @@
 // http2, the global fetch (undici), dgram, cluster, and whatever captured a class or a function
 // before; ESM and CommonJS alike. UNIX sockets and pipes use other handle classes and stay on
 // the host. node:dns's functions and classes are replaced by the stack's (c-ares opens sockets in
-// C++ that cannot be redirected, so it is replaced, not redirected), then synced to ESM imports.
-import { syncBuiltinESMExports } from 'node:module';
-
+// C++ that cannot be redirected, so it is replaced, not redirected), by thin functions that load
+// the stack's resolver at their first call (dns-functions.ts), then synced to ESM imports.
+// os.networkInterfaces() lists the stack's interfaces (interfaces.ts).
+// Nothing here loads a module Node has not loaded: the hook runs before the app, and an app that
+// prepares a module before its first require must find it unloaded (docs/internals/hook.md).
 import { wrapSocketMethods } from '../sockets/bind';
 import type { Stack } from '../stack/stack';
 import { codedError } from '../internal/errors';
-import { QUERY_METHODS } from '../dns/resolver';
-
-// The module object itself (an `import * as` namespace would be a read-only copy of it).
-const dns = require('node:dns') as typeof import('node:dns');
+// Before the wrappers go in: it keeps node:dns's own functions, which the stack's resolver calls
+// for Node's exact errors (a wrapper captured there would call the stack's resolver back forever).
+import '../internal/node-reference';
+import { replaceDnsFunctions } from './dns-functions';
+import { replaceNetworkInterfaces } from './interfaces';
 
 interface Binding {
   prototype: Record<string, unknown>;
@@ -30,10 +33,26 @@ const UDP_METHODS: Array<[string, 4 | 6]> = [['bind', 4], ['bind6', 6], ['connec
 
 let active: { stack: Stack; restore: () => void } | null = null;
 
-function bindings(): { TCP: Binding; UDP: Binding } {
-  const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
+/**
+ * process.binding() without DEP0111: under --pending-deprecation it is util.deprecate's wrapper,
+ * which warns once per process, so the hook's own call would warn as if the app had called it (and
+ * exit 1 under --throw-deprecation) and would use up the app's one warning. util.deprecate reads
+ * process.noDeprecation at each call (Node >= 20.12), a flag documented as settable at run time.
+ */
+function quietBinding(name: string): Record<string, unknown> {
+  const before = Object.getOwnPropertyDescriptor(process, 'noDeprecation');
+  process.noDeprecation = true;
   try {
-    return { TCP: binding('tcp_wrap').TCP as Binding, UDP: binding('udp_wrap').UDP as Binding };
+    return (process as unknown as { binding(name: string): Record<string, unknown> }).binding(name);
+  } finally {
+    if (before) Object.defineProperty(process, 'noDeprecation', before);
+    else delete (process as { noDeprecation?: boolean }).noDeprecation;
+  }
+}
+
+function bindings(): { TCP: Binding; UDP: Binding } {
+  try {
+    return { TCP: quietBinding('tcp_wrap').TCP as Binding, UDP: quietBinding('udp_wrap').UDP as Binding };
   } catch (err) {
     // The flag as this Node spells it: --experimental-permission up to 22, --permission from 22.
     const flag = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
@@ -42,30 +61,25 @@ function bindings(): { TCP: Binding; UDP: Binding } {
   }
 }
 
-// node:dns's functions the stack's replace: the query methods come from the resolver's one table.
-const DNS_FUNCTIONS = ['lookup', 'lookupService', 'resolve', ...QUERY_METHODS, 'getServers', 'setServers', 'Resolver'];
+type Exports = Record<string | symbol, unknown>;
+
+/**
+ * ESM imports of node:dns and node:os made before now (another preload's) see the replacements too;
+ * later ones do anyway (Node syncs a built-in's ESM exports at each import).
+ */
+function syncESM(): void {
+  (require('node:module') as typeof import('node:module')).syncBuiltinESMExports();
+}
 
 function replaceDns(stack: Stack): () => void {
-  const targets: Array<[Record<string, unknown>, Record<string, unknown>]> = [
-    [dns as unknown as Record<string, unknown>, stack.dns as unknown as Record<string, unknown>],
-    [dns.promises as unknown as Record<string, unknown>, stack.dns.promises as unknown as Record<string, unknown>],
+  // The module objects themselves (an `import * as` namespace would be a read-only copy of them).
+  const dns = require('node:dns') as typeof import('node:dns');
+  const undo = [
+    replaceDnsFunctions(dns as unknown as Exports, () => stack.dns as unknown as Exports),
+    replaceDnsFunctions(dns.promises as unknown as Exports, () => stack.dns.promises as unknown as Exports),
   ];
-  const saved: Array<[Record<string, unknown>, string, PropertyDescriptor | undefined]> = [];
-  for (const [target, source] of targets) {
-    for (const name of DNS_FUNCTIONS) {
-      if (!(name in source)) continue;
-      saved.push([target, name, Object.getOwnPropertyDescriptor(target, name)]);
-      Object.defineProperty(target, name, {
-        value: source[name], writable: true, configurable: true, enumerable: true,
-      });
-    }
-  }
-  syncBuiltinESMExports();
   return () => {
-    for (const [target, name, descriptor] of saved.reverse()) {
-      if (descriptor) Object.defineProperty(target, name, descriptor);
-    }
-    syncBuiltinESMExports();
+    for (const u of undo.reverse()) u();
   };
 }
 
@@ -96,10 +110,13 @@ export function override(stack: Stack): () => void {
       'the override must come first (node --import iothts/register, or override() before any networking)');
   }
   const { TCP, UDP } = bindings();
-  const undo = [wrapSocketMethods(TCP.prototype, TCP_METHODS, stack, 'tcp'), wrapSocketMethods(UDP.prototype, UDP_METHODS, stack, 'udp'), replaceDns(stack)];
+  const undo = [wrapSocketMethods(TCP.prototype, TCP_METHODS, stack, 'tcp'), wrapSocketMethods(UDP.prototype, UDP_METHODS, stack, 'udp'),
+    replaceDns(stack), replaceNetworkInterfaces(stack)];
+  syncESM();
   const restore = (): void => {
     if (active?.restore !== restore) return;
     for (const u of undo.reverse()) u();
+    syncESM();
     active = null;
   };
   active = { stack, restore };

@@ -1,6 +1,6 @@
 // Opening stack sockets for Node: a stack fd bound natively (servers, dgram), or opened lazily into
 // a TCP handle right before its first bind/connect (clients), so every byte uses the stack.
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import { parseIp } from '../internal/address';
 import { IothError, withContext } from '../internal/errors';
 import { native } from '../internal/native';
@@ -87,7 +87,9 @@ export function adoptTcpHandle(handle: unknown, stack: SocketSource): void {
  * keeps its handle behind the `_handle` accessor of its prototype, which the subclass wraps.
  */
 export function adoptSocketHandles(SocketClass: typeof net.Socket, stack: SocketSource): void {
-  const parent = Object.getOwnPropertyDescriptor(net.Socket.prototype, '_handle');
+  // node:net at first use: the override (which needs this file) must not load it for the app.
+  const { Socket } = require('node:net') as typeof net;
+  const parent = Object.getOwnPropertyDescriptor(Socket.prototype, '_handle');
   if (!parent?.get || !parent.set) {
     throw new Error(`iothts: this Node.js (${process.version}) keeps net.Socket#_handle differently; stack.net needs Node 20 or later`);
   }

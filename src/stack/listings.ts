@@ -92,16 +92,12 @@ export function toNetworkInterfaces(
     if (!link || !a.address || !isIp(a.family)) continue;
     const family: Family = a.family === 'IPv4' ? 4 : 6;
     const address = formatIp(a.address);
-    const common = {
-      address,
-      netmask: prefixToNetmask(a.prefixLen, family),
-      mac: link.mac,
-      internal: link.loopback,
-      cidr: `${address}/${a.prefixLen}`,
-    };
+    // The fields in os.networkInterfaces()'s order (an app may print or compare them as text).
+    const head = { address, netmask: prefixToNetmask(a.prefixLen, family) };
+    const tail = { mac: link.mac, internal: link.loopback, cidr: `${address}/${a.prefixLen}` };
     const entry: NetworkInterfaceInfo = family === 4
-      ? { ...common, family: 'IPv4' }
-      : { ...common, family: 'IPv6', scopeid: a.scope === RT_SCOPE_LINK ? a.index : 0 };
+      ? { ...head, family: 'IPv4', ...tail }
+      : { ...head, family: 'IPv6', ...tail, scopeid: a.scope === RT_SCOPE_LINK ? a.index : 0 };
     (out[link.name] ??= []).push(entry);
   }
   return out;

@@ -13,10 +13,13 @@ import { parseIp, parseMac, parsePrefixLen, formatMac } from '../internal/addres
 import { codedError, invalidArgType, invalidArgValue, outOfRange, stackClosed, withContext } from '../internal/errors';
 import { NativeStack, native } from '../internal/native';
 import { brokeredNative } from './brokered';
-import { createHttpAgent, createHttpsAgent } from '../sockets/agents';
-import { createStackDgram, StackDgram } from '../sockets/dgram';
-import { createStackNet, StackNet } from '../sockets/net';
-import { createDns, StackDns } from '../dns';
+// Loaded at first use (require below), so that a stack, and the hook, load node:net, dgram, http,
+// https, tls and the resolver only for a program that uses them.
+import type * as Agents from '../sockets/agents';
+import type { ConfigTarget } from '../config/target';
+import type { StackDgram } from '../sockets/dgram';
+import type { StackNet } from '../sockets/net';
+import type { StackDns } from '../dns';
 import { applyConfig, applyConfigAsync, ConfigResult, releaseAll, resolvConf, splitStackConfig } from '../config';
 import { creationError, expectedInterfaces, missingInterfaceError } from './diagnose';
 import { OpenStack, track, untrack } from './lifecycle';
@@ -116,22 +119,22 @@ export class Stack implements Disposable {
 
   /** node:net on this stack: createServer, connect, Server, Socket, ... */
   get net(): StackNet {
-    return this.#net ??= createStackNet(this, () => this.#lookup());
+    return this.#net ??= (require('../sockets/net') as typeof import('../sockets/net')).createStackNet(this, () => this.#lookup());
   }
 
   /** node:dgram on this stack: createSocket, Socket. */
   get dgram(): StackDgram {
-    return this.#dgram ??= createStackDgram(this, () => this.#lookup());
+    return this.#dgram ??= (require('../sockets/dgram') as typeof import('../sockets/dgram')).createStackDgram(this, () => this.#lookup());
   }
 
   /** An http.Agent whose connections live on this stack: http.get(url, { agent }). */
   httpAgent(options?: http.AgentOptions): http.Agent {
-    return createHttpAgent(this.net, options);
+    return (require('../sockets/agents') as typeof Agents).createHttpAgent(this.net, options);
   }
 
   /** An https.Agent whose connections (TLS over TCP) live on this stack. */
   httpsAgent(options?: https.AgentOptions): https.Agent {
-    return createHttpsAgent(this.net, options);
+    return (require('../sockets/agents') as typeof Agents).createHttpsAgent(this.net, options);
   }
 
   /**
@@ -140,11 +143,33 @@ export class Stack implements Disposable {
    * is what stack.net and stack.dgram use for host names.
    */
   get dns(): StackDns {
-    return this.#dns ??= createDns({
+    if (this.#dns) return this.#dns;
+    const dns = this.#dns = (require('../dns') as typeof import('../dns')).createDns({
       udpSocket: (family) => this.dgram.createSocket(family === 6 ? 'udp6' : 'udp4'),
       tcpConnect: (ip, port, localAddress) => this.net.connect({ port, host: ip, localAddress }),
       interfaces: () => this.interfaces(),
     });
+    const { servers, search } = this.#heldSettings;
+    if (servers.length > 0) dns.setServers(servers);
+    if (search.length > 0) dns.setSearch(search);
+    return dns;
+  }
+
+  // What configuration gave the resolver before it was made: dns= and domain= (checked by the
+  // configuration's parser) must not load the resolver (src/dns/, node:net, node:crypto), which the
+  // hook would then load for every app: it is made at the first look-up or use of stack.dns.
+  #heldSettings: { servers: readonly string[]; search: readonly string[] } = { servers: [], search: [] };
+
+  /** @internal Configuration's view of the resolver's settings: stack.dns's, or held until it is made. */
+  get resolverSettings(): ConfigTarget['resolverSettings'] {
+    if (this.#dns) return this.#dns;
+    const held = this.#heldSettings;
+    return {
+      getServers: () => [...held.servers],
+      setServers: (servers) => { held.servers = [...servers]; },
+      getSearch: () => [...held.search],
+      setSearch: (search) => { held.search = [...search]; },
+    };
   }
 
   #lookup(): LookupFunction {

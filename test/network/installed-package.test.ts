@@ -82,7 +82,7 @@ describeInstalled('the installed package', () => {
     expect(JSON.parse(stdout)).toEqual({
       loopback: 'hello ::ffff:127.0.0.1',
       interface: 'hello ::ffff:10.0.2.15',
-      hostInterface: null, // os.networkInterfaces() is still the host's (issue 16 item 3)
+      hostInterface: '10.0.2.15', // os.networkInterfaces() lists the stack's interfaces (issue 16 item 3)
     });
   });
 

@@ -1,0 +1,58 @@
+// whenLoaded(name, run): runs `run` right before the program first gets the built-in module `name`
+// (or now, if it is loaded already), so the hook prepares a module only for a program that uses it,
+// and still before that program holds any of it. A program gets a built-in through require(), an
+// ESM import or process.getBuiltinModule(): a module.registerHooks() resolve hook sees the first two
+// (Node 22.15+, 23.5+; in the thread, synchronous, no warning), and getBuiltinModule is wrapped. On a
+// Node without registerHooks (20) nothing synchronous sees an ESM import of a built-in, so `run`
+// runs now: the cost of loading the module early is that Node's.
+const pending = new Map<string, Array<() => void>>();
+let hooks: { deregister(): void } | undefined;
+let getBuiltin: ((id: string) => unknown) | undefined;
+
+/** Whether the built-in `name` is loaded (Node's own list of the modules it has loaded). */
+export function isLoaded(name: string): boolean {
+  return (process as unknown as { moduleLoadList: string[] }).moduleLoadList.includes(`NativeModule ${name}`);
+}
+
+function fire(specifier: unknown): void {
+  if (typeof specifier !== 'string') return;
+  const name = specifier.startsWith('node:') ? specifier.slice(5) : specifier;
+  const runs = pending.get(name);
+  if (!runs) return;
+  pending.delete(name);
+  if (pending.size === 0) stopWatching();
+  for (const run of runs) run();
+}
+
+function stopWatching(): void {
+  hooks?.deregister();
+  hooks = undefined;
+  const p = process as { getBuiltinModule?: (id: string) => unknown };
+  if (getBuiltin) p.getBuiltinModule = getBuiltin;
+  getBuiltin = undefined;
+}
+
+export function whenLoaded(name: string, run: () => void): void {
+  const { registerHooks } = require('node:module') as { registerHooks?: (h: object) => { deregister(): void } };
+  if (isLoaded(name) || !registerHooks) {
+    run();
+    return;
+  }
+  pending.set(name, [...(pending.get(name) ?? []), run]);
+  if (hooks) return;
+  hooks = registerHooks({
+    resolve(specifier: string, context: unknown, next: (s: string, c: unknown) => unknown): unknown {
+      fire(specifier);
+      return next(specifier, context);
+    },
+  });
+  const p = process as { getBuiltinModule?: (id: string) => unknown };
+  const original = p.getBuiltinModule;
+  if (typeof original === 'function') {
+    getBuiltin = original;
+    p.getBuiltinModule = function getBuiltinModule(this: unknown, id: string): unknown {
+      fire(id);
+      return Reflect.apply(original, this, [id]);
+    };
+  }
+}
