@@ -87,7 +87,8 @@ Napi::Value JS_BindSocket(const Napi::CallbackInfo &info) {
 
 // setSocketOption(fd, name, value): the few options the configuration protocols (DHCP, router
 // solicitation) need and Node's dgram cannot set: "bindtodevice" (interface name), "broadcast"
-// (boolean), "multicast_hops6" (0-255), "multicast_if6" (interface index).
+// (boolean), "multicast_hops6" (0-255), "multicast_if6" (interface index); and "reuseaddr",
+// "reuseport" (boolean), which libuv's uv_udp_open and Node's bind({ fd }) would otherwise decide.
 Napi::Value JS_SetSocketOption(const Napi::CallbackInfo &info) {
   Args a{info, "setSocketOption"};
   a.Count(3);
@@ -102,13 +103,18 @@ Napi::Value JS_SetSocketOption(const Napi::CallbackInfo &info) {
   int value, level, opt;
   if (name == "broadcast") {
     value = a.Bool(2) ? 1 : 0, level = SOL_SOCKET, opt = SO_BROADCAST;
+  } else if (name == "reuseaddr") {
+    value = a.Bool(2) ? 1 : 0, level = SOL_SOCKET, opt = SO_REUSEADDR;
+  } else if (name == "reuseport") {
+    value = a.Bool(2) ? 1 : 0, level = SOL_SOCKET, opt = SO_REUSEPORT;
   } else if (name == "multicast_hops6") {
     value = static_cast<int>(a.Uint(2, 0, 255)), level = IPPROTO_IPV6, opt = IPV6_MULTICAST_HOPS;
   } else if (name == "multicast_if6") {
     value = static_cast<int>(a.Uint(2, 0, kMaxIfindex)), level = IPPROTO_IPV6, opt = IPV6_MULTICAST_IF;
   } else {
     throw ArgError(info.Env(), false, "ERR_INVALID_ARG_VALUE",
-        "setSocketOption: argument 1 must be bindtodevice, broadcast, multicast_hops6 or multicast_if6");
+        "setSocketOption: argument 1 must be bindtodevice, broadcast, multicast_hops6, multicast_if6, "
+        "reuseaddr or reuseport");
   }
   Check(info.Env(), "setsockopt", [&] { return setsockopt(fd, level, opt, &value, sizeof(value)); });
   return info.Env().Undefined();

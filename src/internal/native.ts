@@ -96,7 +96,7 @@ export interface Native {
   deleteAllStacks(): void;
   bindSocket(fd: number, family: 4 | 6, addr: Buffer, port: number, reuseAddr: boolean, v6Only: boolean): void;
   setSocketOption(fd: number, name: 'bindtodevice', value: string): void;
-  setSocketOption(fd: number, name: 'broadcast', value: boolean): void;
+  setSocketOption(fd: number, name: 'broadcast' | 'reuseaddr' | 'reuseport', value: boolean): void;
   setSocketOption(fd: number, name: 'multicast_hops6' | 'multicast_if6', value: number): void;
   sendTo(fd: number, data: Buffer, family: 4 | 6, addr: Buffer, port: number, scopeId: number): number;
   unsentBytes(fd: number): number;

@@ -8,6 +8,8 @@ import type { SocketSource } from './source';
 
 export interface BindOptions {
   reuseAddr?: boolean;
+  /** SO_REUSEPORT, as Node's dgram `reusePort` (Node 22.12+/23.1+). */
+  reusePort?: boolean;
   ipv6Only?: boolean;
 }
 
@@ -20,6 +22,7 @@ export function boundSocket(stack: SocketSource, kind: 'tcp' | 'udp', address: s
   const ip = parseIp('address', address);
   const fd = stack.socketFd(ip.family, kind);
   try {
+    if (options.reusePort) native.setSocketOption(fd, 'reuseport', true);
     native.bindSocket(fd, ip.family, ip.bytes, port, options.reuseAddr ?? kind === 'tcp', options.ipv6Only ?? false);
   } catch (err) {
     require('node:fs').closeSync(fd);
@@ -55,6 +58,22 @@ export function openStackSocket(handle: UvHandle, stack: SocketSource, family: 4
   return rc;
 }
 
+/**
+ * Sets SO_REUSEADDR of a UDP socket that was opened into a handle back to what Node asked for:
+ * libuv's uv_udp_open (Node's bind({ fd }) and the handle's open()) always turns it on, where a
+ * socket libuv makes itself gets it only from the bind flag UV_UDP_REUSEADDR (dgram's `reuseAddr`).
+ * Left on, a second socket could bind a port in use (natively EADDRINUSE). Returns a libuv status.
+ */
+export function setUdpReuseAddr(fd: number, on: boolean): number {
+  try {
+    native.setSocketOption(fd, 'reuseaddr', on);
+    return 0;
+  } catch (err) {
+    const errno = (err as IothError).errno;
+    return typeof errno === 'number' ? errno : -22;
+  }
+}
+
 /** Wraps the methods of `target` that may create the socket so that they open a stack one first. */
 export function wrapSocketMethods(target: Record<string, unknown>, methods: ReadonlyArray<readonly [string, 4 | 6]>,
   stack: SocketSource, kind: 'tcp' | 'udp'): () => void {
@@ -62,8 +81,13 @@ export function wrapSocketMethods(target: Record<string, unknown>, methods: Read
   for (const [name, family] of methods) {
     const original = target[name];
     if (typeof original !== 'function') continue;
+    // A UDP bind sets SO_REUSEADDR from its flags (after the open turned it on): start from off.
+    // A send or connect on an unbound handle keeps it on, as libuv's own implicit bind does.
+    const bindsUdp = kind === 'udp' && (name === 'bind' || name === 'bind6');
     target[name] = function (this: UvHandle, ...args: unknown[]): unknown {
-      const rc = openStackSocket(this, stack, family, kind);
+      const opened = this.fd < 0;
+      let rc = openStackSocket(this, stack, family, kind);
+      if (rc === 0 && opened && bindsUdp) rc = setUdpReuseAddr(this.fd, false);
       return rc !== 0 ? rc : original.apply(this, args);
     };
   }
