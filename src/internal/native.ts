@@ -83,6 +83,18 @@ export interface NativeTcpSummary {
   unacked: number[];
   /** Those bytes (inet_diag's idiag_wqueue summed). */
   unackedBytes: number[];
+  /** Every socket but the listening ones, with its endpoints (addresses as inet_ntop writes them). */
+  connections: NativeTcpConnection[];
+}
+
+export interface NativeTcpConnection {
+  state: number;
+  local: string;
+  localPort: number;
+  remote: string;
+  remotePort: number;
+  /** inet_diag's idiag_wqueue: bytes (a FIN counts as one) not yet acknowledged by the peer. */
+  unackedBytes: number;
 }
 
 export interface Native {
