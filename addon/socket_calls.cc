@@ -199,4 +199,40 @@ Napi::Value JS_RecvFrom(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// socketName(fd, peer: boolean) -> { family: 4|6, address, port, scopeId }: getsockname, or
+// getpeername, with the IPv6 scope as a number. Node names a link-local address's scope with
+// if_indextoname in the process's own namespace, where a stack's interfaces do not exist.
+Napi::Value JS_SocketName(const Napi::CallbackInfo &info) {
+  Args a{info, "socketName"};
+  a.Count(2);
+  bool peer = a.Bool(1);
+  int fd = SocketArg(a, 0, peer ? "getpeername" : "getsockname");
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  Check(info.Env(), peer ? "getpeername" : "getsockname", [&] {
+    auto *sa = reinterpret_cast<sockaddr *>(&ss);
+    return peer ? getpeername(fd, sa, &len) : getsockname(fd, sa, &len);
+  });
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  char text[INET6_ADDRSTRLEN] = "";
+  if (ss.ss_family == AF_INET6) {
+    auto *sa = reinterpret_cast<sockaddr_in6 *>(&ss);
+    inet_ntop(AF_INET6, &sa->sin6_addr, text, sizeof(text));
+    out.Set("family", Napi::Number::New(env, 6));
+    out.Set("port", Napi::Number::New(env, ntohs(sa->sin6_port)));
+    out.Set("scopeId", Napi::Number::New(env, sa->sin6_scope_id));
+  } else if (ss.ss_family == AF_INET) {
+    auto *sa = reinterpret_cast<sockaddr_in *>(&ss);
+    inet_ntop(AF_INET, &sa->sin_addr, text, sizeof(text));
+    out.Set("family", Napi::Number::New(env, 4));
+    out.Set("port", Napi::Number::New(env, ntohs(sa->sin_port)));
+    out.Set("scopeId", Napi::Number::New(env, 0));
+  } else {
+    throw ErrnoError(env, EAFNOSUPPORT, peer ? "getpeername" : "getsockname");
+  }
+  out.Set("address", Napi::String::New(env, text));
+  return out;
+}
+
 }  // namespace iothts

@@ -112,6 +112,7 @@ export interface Native {
   setSocketOption(fd: number, name: 'multicast_hops6' | 'multicast_if6', value: number): void;
   sendTo(fd: number, data: Buffer, family: 4 | 6, addr: Buffer, port: number, scopeId: number): number;
   unsentBytes(fd: number): number;
+  socketName(fd: number, peer: boolean): { family: 4 | 6; address: string; port: number; scopeId: number };
   recvFrom(
     fd: number, timeoutMs: number,
   ): { data: Buffer; family: 4 | 6; address: Buffer; port: number; scopeId: number } | null;

@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { LookupFunction } from 'node:net';
 
-import { boundSocket, setUdpReuseAddr } from './bind';
+import { boundSocket, setUdpReuseAddr, wrapSocketMethods } from './bind';
 import { codedError, invalidArgType, stackClosed } from '../internal/errors';
 import type { SocketSource } from './source';
 import { validatePort } from '../internal/validators';
@@ -23,9 +23,13 @@ export interface StackDgram {
  * the socket's state from 22.12/23.1 on (and ignores before), so the answer is this Node's.
  */
 function nodeReusePort(socket: dgram.Socket): boolean {
+  return Boolean(nodeState(socket)?.reusePort);
+}
+
+/** Node's own state of a dgram socket (its handle, its options), kept under a symbol. */
+function nodeState(socket: dgram.Socket): { reusePort?: unknown; handle?: unknown } | undefined {
   const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
-  const value = state && (socket as unknown as Record<symbol, { reusePort?: unknown } | undefined>)[state];
-  return Boolean(value?.reusePort);
+  return state && (socket as unknown as Record<symbol, { reusePort?: unknown; handle?: unknown } | undefined>)[state];
 }
 
 export function createStackDgram(stack: SocketSource, lookup: () => LookupFunction): StackDgram {
@@ -50,6 +54,9 @@ export function createStackDgram(stack: SocketSource, lookup: () => LookupFuncti
       this.#reuseAddr = Boolean(options.reuseAddr);
       this.#reusePort = nodeReusePort(this);
       this.#ipv6Only = Boolean(options.ipv6Only);
+      // A udp6 handle's send and connect (its own properties, Node's send6/connect6) name zones on the stack.
+      const handle = nodeState(this)?.handle as Record<string, unknown> | undefined;
+      if (this.#udp6 && handle) wrapSocketMethods(handle, [['connect', 6], ['send', 6]], stack, 'udp');
     }
 
     override emit(event: string | symbol, ...args: unknown[]): boolean {
