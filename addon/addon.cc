@@ -78,6 +78,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sendTo", Napi::Function::New<JS_SendTo>(env, "sendTo"));
   exports.Set("unsentBytes", Napi::Function::New<JS_UnsentBytes>(env, "unsentBytes"));
   exports.Set("recvFrom", Napi::Function::New<JS_RecvFrom>(env, "recvFrom"));
+  exports.Set("socketName", Napi::Function::New<JS_SocketName>(env, "socketName"));
   exports.Set("deleteAllStacks", Napi::Function::New<JS_DeleteAllStacks>(env, "deleteAllStacks"));
   exports.Set("constants", Constants(env));
   ExportBroker(env, exports);

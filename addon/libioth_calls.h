@@ -86,10 +86,21 @@ long iothts_nldump(struct ioth *stack, int type, int family, void **out);
  * sent but not yet acknowledged or not yet sent (inet_diag's idiag_wqueue; a FIN counts as one
  * byte), and those bytes. For LISTEN the kernel reports the backlog there instead. */
 #define IOTHTS_TCP_STATES 13
+/* And every socket but the listening ones, with its endpoints (addresses as inet_diag gives them:
+ * 4 bytes for AF_INET, 16 for AF_INET6; ports in host order): who its peer is. `conns` is
+ * malloc'ed (NULL when there are none); the caller frees it, also when the call failed. */
+struct iothts_tcp_conn {
+  unsigned char family, state;
+  unsigned short local_port, remote_port;
+  unsigned char local[16], remote[16];
+  unsigned int unacked_bytes;
+};
 struct iothts_tcp_summary {
   unsigned int sockets[IOTHTS_TCP_STATES];
   unsigned int unacked[IOTHTS_TCP_STATES];
   unsigned long long unacked_bytes[IOTHTS_TCP_STATES];
+  struct iothts_tcp_conn *conns;
+  size_t nconns, capacity;
 };
 int iothts_tcp_summary(struct ioth *stack, struct iothts_tcp_summary *out);
 

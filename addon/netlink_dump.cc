@@ -5,10 +5,12 @@
 #include <linux/ipv6.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "args.h"
@@ -166,13 +168,20 @@ Napi::Value ListRoutes(Napi::Env env, const DumpSource &source) {
 // tcpSummary() -> { sockets, unacked, unackedBytes }: three arrays indexed by TCP state (1
 // ESTABLISHED ... 11 CLOSING, 12 NEW_SYN_RECV), counting the stack's TCP sockets (IPv4 and IPv6),
 // those with bytes not yet acknowledged (a FIN counts as one; for LISTEN, the backlog), and those
-// bytes. From NETLINK_SOCK_DIAG inside the stack.
+// bytes; and every socket but the listening ones with its endpoints, state and unacknowledged
+// bytes ({ state, local, localPort, remote, remotePort, unackedBytes }), for the linger to tell
+// whose peer is a socket of this process. From NETLINK_SOCK_DIAG inside the stack.
 Napi::Value NativeStack::JS_TcpSummary(const Napi::CallbackInfo &info) {
   Args{info, "tcpSummary"}.Count(0);
   Napi::Env env = info.Env();
   struct ioth *stack = Live(info);
   struct iothts_tcp_summary sum;
-  Check(env, "sock_diag", [&] { return iothts_tcp_summary(stack, &sum); }, EPROTO);
+  std::unique_ptr<iothts_tcp_conn, decltype(&free)> owned(nullptr, &free);  // also when Check throws
+  Check(env, "sock_diag", [&] {
+    int rv = iothts_tcp_summary(stack, &sum);
+    owned.reset(sum.conns);
+    return rv;
+  }, EPROTO);
   Napi::Array sockets = Napi::Array::New(env, IOTHTS_TCP_STATES);
   Napi::Array unacked = Napi::Array::New(env, IOTHTS_TCP_STATES);
   Napi::Array bytes = Napi::Array::New(env, IOTHTS_TCP_STATES);
@@ -185,6 +194,23 @@ Napi::Value NativeStack::JS_TcpSummary(const Napi::CallbackInfo &info) {
   out.Set("sockets", sockets);
   out.Set("unacked", unacked);
   out.Set("unackedBytes", bytes);
+  Napi::Array conns = Napi::Array::New(env, sum.nconns);
+  for (size_t i = 0; i < sum.nconns; i++) {
+    const iothts_tcp_conn &c = sum.conns[i];
+    int family = c.family == AF_INET6 ? AF_INET6 : AF_INET;
+    char local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN];
+    inet_ntop(family, c.local, local, sizeof(local));
+    inet_ntop(family, c.remote, remote, sizeof(remote));
+    Napi::Object e = Napi::Object::New(env);
+    e.Set("state", Napi::Number::New(env, c.state));
+    e.Set("local", Napi::String::New(env, local));
+    e.Set("localPort", Napi::Number::New(env, c.local_port));
+    e.Set("remote", Napi::String::New(env, remote));
+    e.Set("remotePort", Napi::Number::New(env, c.remote_port));
+    e.Set("unackedBytes", Napi::Number::New(env, c.unacked_bytes));
+    conns.Set(static_cast<uint32_t>(i), e);
+  }
+  out.Set("connections", conns);
   return out;
 }
 

@@ -87,7 +87,8 @@ Napi::Value JS_BindSocket(const Napi::CallbackInfo &info) {
 
 // setSocketOption(fd, name, value): the few options the configuration protocols (DHCP, router
 // solicitation) need and Node's dgram cannot set: "bindtodevice" (interface name), "broadcast"
-// (boolean), "multicast_hops6" (0-255), "multicast_if6" (interface index).
+// (boolean), "multicast_hops6" (0-255), "multicast_if6" (interface index); and "reuseaddr",
+// "reuseport" (boolean), which libuv's uv_udp_open and Node's bind({ fd }) would otherwise decide.
 Napi::Value JS_SetSocketOption(const Napi::CallbackInfo &info) {
   Args a{info, "setSocketOption"};
   a.Count(3);
@@ -102,13 +103,18 @@ Napi::Value JS_SetSocketOption(const Napi::CallbackInfo &info) {
   int value, level, opt;
   if (name == "broadcast") {
     value = a.Bool(2) ? 1 : 0, level = SOL_SOCKET, opt = SO_BROADCAST;
+  } else if (name == "reuseaddr") {
+    value = a.Bool(2) ? 1 : 0, level = SOL_SOCKET, opt = SO_REUSEADDR;
+  } else if (name == "reuseport") {
+    value = a.Bool(2) ? 1 : 0, level = SOL_SOCKET, opt = SO_REUSEPORT;
   } else if (name == "multicast_hops6") {
     value = static_cast<int>(a.Uint(2, 0, 255)), level = IPPROTO_IPV6, opt = IPV6_MULTICAST_HOPS;
   } else if (name == "multicast_if6") {
     value = static_cast<int>(a.Uint(2, 0, kMaxIfindex)), level = IPPROTO_IPV6, opt = IPV6_MULTICAST_IF;
   } else {
     throw ArgError(info.Env(), false, "ERR_INVALID_ARG_VALUE",
-        "setSocketOption: argument 1 must be bindtodevice, broadcast, multicast_hops6 or multicast_if6");
+        "setSocketOption: argument 1 must be bindtodevice, broadcast, multicast_hops6, multicast_if6, "
+        "reuseaddr or reuseport");
   }
   Check(info.Env(), "setsockopt", [&] { return setsockopt(fd, level, opt, &value, sizeof(value)); });
   return info.Env().Undefined();
@@ -190,6 +196,42 @@ Napi::Value JS_RecvFrom(const Napi::CallbackInfo &info) {
     out.Set("port", Napi::Number::New(env, ntohs(sa->sin_port)));
     out.Set("scopeId", Napi::Number::New(env, 0));
   }
+  return out;
+}
+
+// socketName(fd, peer: boolean) -> { family: 4|6, address, port, scopeId }: getsockname, or
+// getpeername, with the IPv6 scope as a number. Node names a link-local address's scope with
+// if_indextoname in the process's own namespace, where a stack's interfaces do not exist.
+Napi::Value JS_SocketName(const Napi::CallbackInfo &info) {
+  Args a{info, "socketName"};
+  a.Count(2);
+  bool peer = a.Bool(1);
+  int fd = SocketArg(a, 0, peer ? "getpeername" : "getsockname");
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  Check(info.Env(), peer ? "getpeername" : "getsockname", [&] {
+    auto *sa = reinterpret_cast<sockaddr *>(&ss);
+    return peer ? getpeername(fd, sa, &len) : getsockname(fd, sa, &len);
+  });
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  char text[INET6_ADDRSTRLEN] = "";
+  if (ss.ss_family == AF_INET6) {
+    auto *sa = reinterpret_cast<sockaddr_in6 *>(&ss);
+    inet_ntop(AF_INET6, &sa->sin6_addr, text, sizeof(text));
+    out.Set("family", Napi::Number::New(env, 6));
+    out.Set("port", Napi::Number::New(env, ntohs(sa->sin6_port)));
+    out.Set("scopeId", Napi::Number::New(env, sa->sin6_scope_id));
+  } else if (ss.ss_family == AF_INET) {
+    auto *sa = reinterpret_cast<sockaddr_in *>(&ss);
+    inet_ntop(AF_INET, &sa->sin_addr, text, sizeof(text));
+    out.Set("family", Napi::Number::New(env, 4));
+    out.Set("port", Napi::Number::New(env, ntohs(sa->sin_port)));
+    out.Set("scopeId", Napi::Number::New(env, 0));
+  } else {
+    throw ErrnoError(env, EAFNOSUPPORT, peer ? "getpeername" : "getsockname");
+  }
+  out.Set("address", Napi::String::New(env, text));
   return out;
 }
 

@@ -11,5 +11,6 @@ Napi::Value JS_SetSocketOption(const Napi::CallbackInfo &info);
 Napi::Value JS_SendTo(const Napi::CallbackInfo &info);
 Napi::Value JS_RecvFrom(const Napi::CallbackInfo &info);
 Napi::Value JS_UnsentBytes(const Napi::CallbackInfo &info);
+Napi::Value JS_SocketName(const Napi::CallbackInfo &info);
 
 }  // namespace iothts

@@ -213,6 +213,27 @@ static int count_tcp(const struct nlmsghdr *h, void *arg) {
     sum->unacked[m->idiag_state]++;
     sum->unacked_bytes[m->idiag_state] += m->idiag_wqueue;
   }
+  if (m->idiag_state == 10 /* LISTEN */)
+    return 0;
+  if (sum->nconns == sum->capacity) {
+    size_t capacity = sum->capacity ? 2 * sum->capacity : 64;
+    struct iothts_tcp_conn *bigger = realloc(sum->conns, capacity * sizeof(*bigger));
+    if (bigger == NULL)
+      return errno = ENOMEM, -1;
+    sum->conns = bigger;
+    sum->capacity = capacity;
+  }
+  struct iothts_tcp_conn *c = &sum->conns[sum->nconns++];
+  size_t len = m->idiag_family == AF_INET6 ? 16 : 4;
+  c->family = m->idiag_family;
+  c->state = m->idiag_state;
+  c->local_port = ntohs(m->id.idiag_sport);
+  c->remote_port = ntohs(m->id.idiag_dport);
+  memset(c->local, 0, sizeof(c->local));
+  memset(c->remote, 0, sizeof(c->remote));
+  memcpy(c->local, m->id.idiag_src, len);
+  memcpy(c->remote, m->id.idiag_dst, len);
+  c->unacked_bytes = m->idiag_wqueue;
   return 0;
 }
 

@@ -88,6 +88,18 @@ export interface NativeTcpSummary {
   unacked: number[];
   /** Those bytes (inet_diag's idiag_wqueue summed). */
   unackedBytes: number[];
+  /** Every socket but the listening ones, with its endpoints (addresses as inet_ntop writes them). */
+  connections: NativeTcpConnection[];
+}
+
+export interface NativeTcpConnection {
+  state: number;
+  local: string;
+  localPort: number;
+  remote: string;
+  remotePort: number;
+  /** inet_diag's idiag_wqueue: bytes (a FIN counts as one) not yet acknowledged by the peer. */
+  unackedBytes: number;
 }
 
 export interface Native {
@@ -106,10 +118,11 @@ export interface Native {
   deleteAllStacks(): void;
   bindSocket(fd: number, family: 4 | 6, addr: Buffer, port: number, reuseAddr: boolean, v6Only: boolean): void;
   setSocketOption(fd: number, name: 'bindtodevice', value: string): void;
-  setSocketOption(fd: number, name: 'broadcast', value: boolean): void;
+  setSocketOption(fd: number, name: 'broadcast' | 'reuseaddr' | 'reuseport', value: boolean): void;
   setSocketOption(fd: number, name: 'multicast_hops6' | 'multicast_if6', value: number): void;
   sendTo(fd: number, data: Buffer, family: 4 | 6, addr: Buffer, port: number, scopeId: number): number;
   unsentBytes(fd: number): number;
+  socketName(fd: number, peer: boolean): { family: 4 | 6; address: string; port: number; scopeId: number };
   recvFrom(
     fd: number, timeoutMs: number,
   ): { data: Buffer; family: 4 | 6; address: Buffer; port: number; scopeId: number } | null;

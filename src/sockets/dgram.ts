@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { LookupFunction } from 'node:net';
 
-import { boundSocket } from './bind';
+import { boundSocket, setUdpReuseAddr, wrapSocketMethods } from './bind';
 import { codedError, invalidArgType, stackClosed } from '../internal/errors';
 import type { SocketSource } from './source';
 import { validatePort } from '../internal/validators';
@@ -18,10 +18,25 @@ export interface StackDgram {
   ): dgram.Socket;
 }
 
+/**
+ * Whether Node will bind `socket` with SO_REUSEPORT: its `reusePort` option, which Node keeps in
+ * the socket's state from 22.12/23.1 on (and ignores before), so the answer is this Node's.
+ */
+function nodeReusePort(socket: dgram.Socket): boolean {
+  return Boolean(nodeState(socket)?.reusePort);
+}
+
+/** Node's own state of a dgram socket (its handle, its options), kept under a symbol. */
+function nodeState(socket: dgram.Socket): { reusePort?: unknown; handle?: unknown } | undefined {
+  const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  return state && (socket as unknown as Record<symbol, { reusePort?: unknown; handle?: unknown } | undefined>)[state];
+}
+
 export function createStackDgram(stack: SocketSource, lookup: () => LookupFunction): StackDgram {
   class Socket extends dgram.Socket {
     readonly #udp6: boolean;
     readonly #reuseAddr: boolean;
+    readonly #reusePort: boolean;
     readonly #ipv6Only: boolean;
     #bindCalled = false;
     #deferListening = false;
@@ -37,7 +52,11 @@ export function createStackDgram(stack: SocketSource, lookup: () => LookupFuncti
       super(...([options, listener] as unknown as []));
       this.#udp6 = options.type === 'udp6';
       this.#reuseAddr = Boolean(options.reuseAddr);
+      this.#reusePort = nodeReusePort(this);
       this.#ipv6Only = Boolean(options.ipv6Only);
+      // A udp6 handle's send and connect (its own properties, Node's send6/connect6) name zones on the stack.
+      const handle = nodeState(this)?.handle as Record<string, unknown> | undefined;
+      if (this.#udp6 && handle) wrapSocketMethods(handle, [['connect', 6], ['send', 6]], stack, 'udp');
     }
 
     override emit(event: string | symbol, ...args: unknown[]): boolean {
@@ -69,7 +88,8 @@ export function createStackDgram(stack: SocketSource, lookup: () => LookupFuncti
           if (isIP(ip) !== (this.#udp6 ? 6 : 4)) {
             throw codedError('EINVAL', `bind EINVAL ${ip}`, Error, { errno: -osConstants.errno.EINVAL, syscall: 'bind', address: ip, port });
           }
-          fd = boundSocket(stack, 'udp', ip, port, { reuseAddr: this.#reuseAddr, ipv6Only: this.#ipv6Only }, 'bind');
+          fd = boundSocket(stack, 'udp', ip, port,
+            { reuseAddr: this.#reuseAddr, reusePort: this.#reusePort, ipv6Only: this.#ipv6Only }, 'bind');
         } catch (err) {
           process.nextTick(() => this.emit('error', err));
           return;
@@ -79,6 +99,8 @@ export function createStackDgram(stack: SocketSource, lookup: () => LookupFuncti
         this.#deferListening = true;
         try {
           super.bind({ fd }, cb);
+          // Its uv_udp_open turned SO_REUSEADDR on: back to the socket's own option.
+          setUdpReuseAddr(fd, this.#reuseAddr);
         } catch (err) {
           require('node:fs').closeSync(fd); // e.g. ERR_SOCKET_DGRAM_NOT_RUNNING after close()
           throw err;

@@ -2,7 +2,7 @@
 // net.Server / net.Socket subclasses, so anything written for Node's (http, tls, ws...) takes them.
 import * as net from 'node:net';
 import { normalizeNetArgs, NetOptions } from './args';
-import { adoptSocketHandles, boundSocket } from './bind';
+import { adoptServerHandle, adoptSocketHandles, boundSocket } from './bind';
 import { codedError, invalidArgType, stackClosed } from '../internal/errors';
 import type { LookupFunction } from 'node:net';
 import type { SocketSource } from './source';
@@ -110,6 +110,7 @@ export function createStackNet(stack: SocketSource, lookup: () => LookupFunction
       listening.delete(server);
       // exclusive: the fd is this process's own; a cluster primary could not open it.
       nodeListen.call(server, { fd, exclusive: true }, backlog);
+      adoptServerHandle((server as unknown as { _handle: unknown })._handle, stack);
     };
 
     const host = options.host;

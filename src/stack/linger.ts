@@ -3,7 +3,8 @@
 // send while the stack lives, so before a stack is deleted (close(), process exit) iothts waits,
 // within a bound, until the stack's TCP connections have nothing left to send. The kernel tells,
 // through NETLINK_SOCK_DIAG inside the stack (the addon's tcpSummary), per TCP state, how many
-// sockets still have bytes, or their FIN, not acknowledged by the peer.
+// sockets still have bytes, or their FIN, not acknowledged by the peer, and each socket's endpoints:
+// a connection whose peer is a socket of the stacks deleted at the same time is not waited for.
 import { sleepSync } from '../internal/time';
 import { outOfRange } from '../internal/errors';
 import { validateInteger } from '../internal/validators';
@@ -45,6 +46,22 @@ export function defaultLinger(env: NodeJS.ProcessEnv = process.env): number {
   return checkLinger(`process.env.${LINGER_VARIABLE}`, Number(text.trim()));
 }
 
+/** A connection as "local address, port, remote address, port"; IPv4-mapped addresses as IPv4 (a
+ * dual-stack socket's peer may be an IPv4 socket). */
+function endpoints(local: string, localPort: number, remote: string, remotePort: number): string {
+  const v4 = (a: string): string => (a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a);
+  return `${v4(local)} ${localPort} ${v4(remote)} ${remotePort}`;
+}
+
+/** The endpoints of every socket in these summaries: the sockets of the stacks deleted together. */
+export function socketsOf(summaries: Iterable<NativeTcpSummary>): Set<string> {
+  const out = new Set<string>();
+  for (const sum of summaries) {
+    for (const c of sum.connections) out.add(endpoints(c.local, c.localPort, c.remote, c.remotePort));
+  }
+  return out;
+}
+
 /**
  * How many connections still have something to send that would be lost with the stack.
  * Always: the connections the program has ended or destroyed (end(), destroy(), close(2)) whose
@@ -55,10 +72,17 @@ export function defaultLinger(env: NodeJS.ProcessEnv = process.env): number {
  * program's in flight). At exit (`exiting`), also the connections still open (ESTABLISHED,
  * CLOSE_WAIT) with unacknowledged bytes: nothing will write to them any more, so their queue only
  * drains. close() leaves those alone: the program still holds them, and may be writing to them.
+ * Never a connection whose peer is one of `dying` (socketsOf the stacks deleted at the same time:
+ * the same stack over loopback or its own addresses, another stack of this process): that peer
+ * goes with them, so nothing would ever read what is left (natively, exit closes both ends).
  */
-export function unfinished(sum: NativeTcpSummary, exiting: boolean): number {
-  let n = sum.sockets[FIN_WAIT1] + sum.sockets[CLOSING] + sum.sockets[LAST_ACK];
-  if (exiting) n += sum.unacked[ESTABLISHED] + sum.unacked[CLOSE_WAIT];
+export function unfinished(sum: NativeTcpSummary, exiting: boolean, dying: ReadonlySet<string> = new Set()): number {
+  let n = 0;
+  for (const c of sum.connections) {
+    const ended = c.state === FIN_WAIT1 || c.state === CLOSING || c.state === LAST_ACK;
+    const open = exiting && (c.state === ESTABLISHED || c.state === CLOSE_WAIT) && c.unackedBytes > 0;
+    if ((ended || open) && !dying.has(endpoints(c.remote, c.remotePort, c.local, c.localPort))) n++;
+  }
   return n;
 }
 
@@ -79,22 +103,31 @@ export function waitUntilSent(stacks: readonly Lingering[], exiting: boolean): v
   const start = performance.now();
   // A stack that never had a TCP socket has nothing to wait for: no look at all (a sock_diag dump
   // walks the host's whole TCP hash table, ~1-15 ms here; stack deletion is benchmarked).
-  let waiting = stacks.filter((s) => {
+  const withTcp = stacks.filter((s) => {
     try {
-      return s.linger > 0 && s.native.hadTcp();
+      return s.native.hadTcp();
     } catch {
       return false;
     }
   });
+  let waiting = withTcp.filter((s) => s.linger > 0);
   let pause = 1;
   for (;;) {
-    waiting = waiting.filter((s) => {
-      if (performance.now() - start >= s.linger) return false;
-      try {
-        return unfinished(s.native.tcpSummary(), exiting) > 0;
-      } catch {
-        return false;
+    // Each look lists every stack deleted now, the waited-for ones' peers included.
+    const summaries = new Map<Lingering, NativeTcpSummary>();
+    if (waiting.length > 0) {
+      for (const s of withTcp) {
+        try {
+          summaries.set(s, s.native.tcpSummary());
+        } catch {
+          // not listable (a plugin without sock_diag): not waited for, and no one's peer
+        }
       }
+    }
+    const dying = socketsOf(summaries.values());
+    waiting = waiting.filter((s) => {
+      const sum = summaries.get(s);
+      return performance.now() - start < s.linger && sum !== undefined && unfinished(sum, exiting, dying) > 0;
     });
     if (waiting.length === 0) return;
     const left = Math.min(...waiting.map((s) => s.linger - (performance.now() - start)));
