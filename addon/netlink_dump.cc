@@ -97,7 +97,8 @@ Napi::Value Ipv6Settings(Napi::Env env, const rtattr *spec) {
 // links() -> [{ index, name, flags, type, mtu, mac: Buffer|null, ipv6: {...}|null }]
 Napi::Value NativeStack::JS_Links(const Napi::CallbackInfo &info) {
   Args{info, "links"}.Count(0);
-  return Dump<ifinfomsg>(info.Env(), Live(info), RTM_GETLINK, RTM_NEWLINK,
+  InUse stack{*this, info};
+  return Dump<ifinfomsg>(info.Env(), stack, RTM_GETLINK, RTM_NEWLINK,
       [](Napi::Env env, Napi::Object e, const ifinfomsg *m, const std::vector<const rtattr *> &at) {
         e.Set("index", Napi::Number::New(env, m->ifi_index));
         e.Set("name", AttrString(env, at[IFLA_IFNAME]));
@@ -112,7 +113,8 @@ Napi::Value NativeStack::JS_Links(const Napi::CallbackInfo &info) {
 // addresses() -> [{ index, family, address: Buffer, prefixLen, scope, flags }]
 Napi::Value NativeStack::JS_Addresses(const Napi::CallbackInfo &info) {
   Args{info, "addresses"}.Count(0);
-  return Dump<ifaddrmsg>(info.Env(), Live(info), RTM_GETADDR, RTM_NEWADDR,
+  InUse stack{*this, info};
+  return Dump<ifaddrmsg>(info.Env(), stack, RTM_GETADDR, RTM_NEWADDR,
       [](Napi::Env env, Napi::Object e, const ifaddrmsg *m, const std::vector<const rtattr *> &at) {
         e.Set("index", Napi::Number::New(env, m->ifa_index));
         e.Set("family", FamilyName(m->ifa_family));
@@ -128,7 +130,8 @@ Napi::Value NativeStack::JS_Addresses(const Napi::CallbackInfo &info) {
 // routes() -> [{ family, dst: Buffer|null, dstLen, gateway: Buffer|null, index, table, ... }]
 Napi::Value NativeStack::JS_Routes(const Napi::CallbackInfo &info) {
   Args{info, "routes"}.Count(0);
-  return Dump<rtmsg>(info.Env(), Live(info), RTM_GETROUTE, RTM_NEWROUTE,
+  InUse stack{*this, info};
+  return Dump<rtmsg>(info.Env(), stack, RTM_GETROUTE, RTM_NEWROUTE,
       [](Napi::Env env, Napi::Object e, const rtmsg *m, const std::vector<const rtattr *> &at) {
         e.Set("family", FamilyName(m->rtm_family));
         e.Set("dst", AttrBytes(env, at[RTA_DST]));
@@ -153,7 +156,7 @@ Napi::Value NativeStack::JS_Routes(const Napi::CallbackInfo &info) {
 Napi::Value NativeStack::JS_TcpSummary(const Napi::CallbackInfo &info) {
   Args{info, "tcpSummary"}.Count(0);
   Napi::Env env = info.Env();
-  struct ioth *stack = Live(info);
+  InUse stack{*this, info};
   struct iothts_tcp_summary sum;
   Check(env, "sock_diag", [&] { return iothts_tcp_summary(stack, &sum); }, EPROTO);
   Napi::Array sockets = Napi::Array::New(env, IOTHTS_TCP_STATES);
