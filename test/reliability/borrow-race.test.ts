@@ -59,3 +59,59 @@ test.each([
   // Node's own workers' plumbing may keep one or two.
   expect(report.fdsAfter).toBeLessThanOrEqual(report.fdsBefore + 2);
 }, LIMIT_MS + 10000);
+
+// A call that outlasts the delete bound: close() returns after the bound, the stack (its helper
+// process) stays until that call ends, which then deletes it; the call itself completes normally.
+test('a borrower\'s call longer than the delete bound: close() keeps its bound, the call\'s end deletes the stack', () => {
+  const script = `
+    const fs = require('node:fs');
+    const { Worker } = require('node:worker_threads');
+    const { native } = require(${JSON.stringify(path.resolve(__dirname, '..', '..', 'dist', 'src', 'internal', 'native'))});
+    const children = () => fs.readFileSync('/proc/self/task/' + process.pid + '/children', 'utf8').split(' ').filter(Boolean);
+    const alive = (pid) => { try { return !/\\) Z /.test(fs.readFileSync('/proc/' + pid + '/stat', 'utf8')); } catch { return false; } };
+    const owner = new native.NativeStack('vdestack', ['null://'], 300); // ioth_msocket call 0: no pause
+    const [helper] = children();
+    const ctl = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(\`
+      const { workerData: { id, ctl, path }, parentPort } = require('node:worker_threads');
+      const { native } = require(path);
+      const b = new native.NativeStack(id);
+      Atomics.store(ctl, 0, 1);
+      Atomics.notify(ctl, 0);
+      const links = b.links().length; // ioth_msocket call 1: paused 1500 ms
+      let after;
+      try { b.links(); after = 'ok'; } catch (e) { after = e.code; }
+      parentPort.postMessage({ links, after });
+    \`, { eval: true, workerData: { id: owner.shareId(), ctl, path: ${JSON.stringify(path.resolve(__dirname, '..', '..', 'dist', 'src', 'internal', 'native'))} } });
+    Atomics.wait(ctl, 0, 0);
+    Atomics.wait(ctl, 0, 1, 200); // the borrower is in its paused call
+    const start = performance.now();
+    owner.close();
+    const closeMs = performance.now() - start;
+    const aliveAfterClose = alive(helper);
+    worker.once('message', (m) => {
+      const ended = performance.now();
+      const poll = setInterval(() => {
+        if (alive(helper) && performance.now() - ended < 5000) return;
+        clearInterval(poll);
+        console.log(JSON.stringify({ closeMs, aliveAfterClose, ...m, goneAfterCallMs: alive(helper) ? null : performance.now() - ended }));
+      }, 10);
+    });
+  `;
+  const child = spawnSync(process.execPath, ['-e', script], {
+    env: { ...process.env, LD_PRELOAD: [process.env.LD_PRELOAD, shim].filter(Boolean).join(':'), SLOW_MSOCKET_EVERY: '2', SLOW_MSOCKET_MS: '1500' },
+    encoding: 'utf8',
+    timeout: 30000,
+    killSignal: 'SIGKILL',
+  });
+  if (child.status !== 0) throw new Error(`the child exited ${child.status ?? child.signal}\n${child.stderr.slice(-6000)}`);
+  const seen = JSON.parse(child.stdout.trim().split('\n').at(-1) as string);
+  console.log(`past the bound: ${JSON.stringify(seen)}`);
+  expect(seen.closeMs).toBeGreaterThanOrEqual(250); // it waited for the call...
+  expect(seen.closeMs).toBeLessThan(1000); // ...for the bound (300 ms), not for the call (1500 ms)
+  expect(seen.aliveAfterClose).toBe(true); // the stack was not deleted under the call
+  expect(seen.links).toBeGreaterThan(0); // which completed normally
+  expect(seen.after).toBe('ERR_IOTH_STACK_CLOSED');
+  expect(seen.goneAfterCallMs).not.toBeNull(); // the call's end deleted the stack
+  expect(seen.goneAfterCallMs).toBeLessThan(2000);
+}, 40000);
