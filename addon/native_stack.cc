@@ -161,7 +161,7 @@ NativeStack::InUse::InUse(NativeStack &stack, const Napi::CallbackInfo &info) {
   if (!stack.shared_) throw StateError(info.Env(), "ERR_IOTH_STACK_CLOSED", "the stack is closed");
   std::lock_guard<std::mutex> lock(registry_mutex_);
   if (stack.shared_->closing) {  // only a borrower sees it: the owner's close is on its own thread
-    stack.LetGo();
+    if (!stack.owner_) stack.LetGo();
     throw StateError(info.Env(), "ERR_IOTH_STACK_CLOSED", "the stack was closed by the thread that owns it");
   }
   shared_ = stack.shared_;
