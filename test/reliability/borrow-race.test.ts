@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const fixture = path.join(__dirname, '..', 'fixtures', 'borrow-race.js');
-// Seconds per path, and the fewest rounds that make a run: ~50 rounds a second here (~450 per
+// Seconds per path, and the fewest rounds that make a run: 40-85 rounds a second here (400-850 per
 // path), 3-13 under ASan (each stack's helper is a clone of a process whose memory ASan has
 // grown). The pause of slow_msocket.c catches a deletion under a call within the first rounds.
 const asan = Boolean(process.env.IOTHTS_ADDON);
