@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -22,9 +23,8 @@ constexpr uint32_t kMaxVnls = 64;
 
 thread_local std::unordered_set<NativeStack *> NativeStack::open_stacks_;
 std::mutex NativeStack::registry_mutex_;
-std::unordered_map<uint32_t, NativeStack::Shared> NativeStack::registry_;
+std::unordered_map<uint32_t, std::shared_ptr<NativeStack::Shared>> NativeStack::registry_;
 uint32_t NativeStack::last_id_ = 0;
-std::unordered_set<struct ioth *> NativeStack::tcp_stacks_;
 
 Napi::Function NativeStack::Init(Napi::Env env) {
   return DefineClass(env, "NativeStack", {
@@ -75,17 +75,18 @@ NativeStack::NativeStack(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Nati
           a.Where(1) + " must hold non-empty strings of at most 4096 bytes without NUL");
     vnls.push_back(s);
   }
-  delete_bound_ms_ = a.Uint(2, 0, kMaxDeleteBoundMs);
+  auto shared = std::make_shared<Shared>();
+  shared->delete_bound_ms = a.Uint(2, 0, kMaxDeleteBoundMs);
   std::vector<const char *> vnlv;
   for (auto &s : vnls) vnlv.push_back(s.c_str());
   vnlv.push_back(nullptr);
-  Check(info.Env(), "ioth_newstack", [&] { return iothts_newstack(&owned_, plugin.c_str(), vnlv.data()); }, EINVAL);
-  stack_ = owned_.ioth;
-  netns_ = owned_.netns;  // owned_ keeps it; iothts_delstack closes it
+  Check(info.Env(), "ioth_newstack", [&] { return iothts_newstack(&shared->stack, plugin.c_str(), vnlv.data()); }, EINVAL);
+  shared_ = shared;
+  netns_ = shared->stack.netns;  // the stack keeps it; iothts_delstack closes it
   open_stacks_.insert(this);
   std::lock_guard<std::mutex> lock(registry_mutex_);
   id_ = ++last_id_;
-  registry_[id_] = Shared{stack_, netns_};
+  registry_[id_] = shared;
 }
 
 void NativeStack::Borrow(const Napi::CallbackInfo &info) {
@@ -94,11 +95,11 @@ void NativeStack::Borrow(const Napi::CallbackInfo &info) {
   auto found = registry_.find(id);
   if (found == registry_.end())
     throw StateError(info.Env(), "ERR_IOTH_STACK_CLOSED", "no open stack has share id " + std::to_string(id));
-  stack_ = found->second.ioth;
+  shared_ = found->second;
   // A copy of the owner's namespace fd, taken while the owner cannot close it (registry lock):
   // ours to close, valid even if the owner closes the stack meanwhile. Failing to copy it only
   // means the slow path.
-  if (found->second.netns >= 0) netns_ = fcntl(found->second.netns, F_DUPFD_CLOEXEC, 0);
+  if (shared_->stack.netns >= 0) netns_ = fcntl(shared_->stack.netns, F_DUPFD_CLOEXEC, 0);
   id_ = id;
   owner_ = false;
 }
@@ -110,61 +111,88 @@ void NativeStack::DeleteAll(void *) {
 }
 
 void NativeStack::LetGo() {  // a borrowed stack: forget it, close our copy of its namespace fd
-  stack_ = nullptr;
+  shared_.reset();
   if (netns_ >= 0) close(netns_);
   netns_ = -1;
 }
 
+// Deleting waits for the calls in flight (of borrowers: the owner's own thread is here) rather
+// than deleting under them, which would have them use freed memory (libioth's and vdestack's
+// stack structures, a closed command pipe whose number may already be another file's). They
+// normally last microseconds (a helper round trip, a netlink dump), so the owner's thread is not
+// held up; the wait shares the delete bound with iothts_delstack, so deletion keeps its bound
+// even if a call does not end (a helper that stopped answering): past it the stack is left to the
+// last call to end, which deletes it then, on its own thread.
 // 0, or -1 with errno set by iothts_delstack (the stack then stays open and shared).
 int NativeStack::Delete() {
-  if (stack_ == nullptr) return 0;
+  if (!shared_) return 0;
   if (!owner_) {  // a borrowed stack: only let go of it
     LetGo();
     return 0;
   }
+  std::shared_ptr<Shared> shared = shared_;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(shared->delete_bound_ms);
+  bool idle;
+  iothts_broker_stop(shared->stack.ioth);  // no child is served from the stack once it starts going
   {
-    std::lock_guard<std::mutex> lock(registry_mutex_);
-    registry_.erase(id_);
+    std::unique_lock<std::mutex> lock(registry_mutex_);
+    registry_.erase(id_);  // no new borrower
+    shared->closing = true;  // no new call
+    idle = shared->idle.wait_until(lock, deadline, [&] { return shared->calls == 0; });
+    shared->orphaned = !idle;
   }
-  struct ioth *ioth = stack_;
-  iothts_broker_stop(ioth);  // no child is served from the stack once it starts going
-  int rv = iothts_delstack(&owned_, delete_bound_ms_);
-  int err = errno;
-  std::lock_guard<std::mutex> lock(registry_mutex_);
+  int rv = 0, err = 0;
+  if (idle) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    rv = iothts_delstack(&shared->stack, static_cast<unsigned>(left.count() > 0 ? left.count() : 0));
+    err = errno;
+  }
   if (rv == 0) {
-    tcp_stacks_.erase(ioth);
-    stack_ = nullptr;
+    shared_.reset();
     netns_ = -1;  // closed by iothts_delstack
     open_stacks_.erase(this);
   } else {
-    registry_[id_] = Shared{stack_, netns_};
+    std::lock_guard<std::mutex> lock(registry_mutex_);
+    shared->closing = false;
+    registry_[id_] = shared;
   }
   errno = err;
   return rv;
 }
 
-struct ioth *NativeStack::Live(const Napi::CallbackInfo &info) {
-  if (stack_ == nullptr) throw StateError(info.Env(), "ERR_IOTH_STACK_CLOSED", "the stack is closed");
-  if (!owner_) {
-    std::lock_guard<std::mutex> lock(registry_mutex_);
-    auto found = registry_.find(id_);
-    if (found == registry_.end() || found->second.ioth != stack_) {
-      LetGo();
-      throw StateError(info.Env(), "ERR_IOTH_STACK_CLOSED", "the stack was closed by the thread that owns it");
-    }
+NativeStack::InUse::InUse(NativeStack &stack, const Napi::CallbackInfo &info) {
+  if (!stack.shared_) throw StateError(info.Env(), "ERR_IOTH_STACK_CLOSED", "the stack is closed");
+  std::lock_guard<std::mutex> lock(registry_mutex_);
+  if (stack.shared_->closing) {  // only a borrower sees it: the owner's close is on its own thread
+    if (!stack.owner_) stack.LetGo();
+    throw StateError(info.Env(), "ERR_IOTH_STACK_CLOSED", "the stack was closed by the thread that owns it");
   }
-  return stack_;
+  shared_ = stack.shared_;
+  shared_->calls++;
+}
+
+NativeStack::InUse::~InUse() {
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex_);
+    if (--shared_->calls > 0 || !shared_->closing) return;
+    if (!shared_->orphaned) {
+      shared_->idle.notify_all();  // the owner is waiting in Delete
+      return;
+    }
+    shared_->orphaned = false;  // the owner gave up waiting: the stack is this call's to delete
+  }
+  iothts_delstack(&shared_->stack, shared_->delete_bound_ms);  // no one left to tell if it fails
 }
 
 Napi::Value NativeStack::JS_ShareId(const Napi::CallbackInfo &info) {
   Args{info, "shareId"}.Count(0);
-  Live(info);
+  InUse stack{*this, info};
   return Napi::Number::New(info.Env(), id_);
 }
 
 Napi::Value NativeStack::JS_Close(const Napi::CallbackInfo &info) {
   Args{info, "close"}.Count(0);
-  Live(info);
+  { InUse open{*this, info}; }  // ERR_IOTH_STACK_CLOSED if closed; not held: Delete waits for calls
   Check(info.Env(), "ioth_delstack", [&] { return Delete(); });
   return info.Env().Undefined();
 }
@@ -176,11 +204,8 @@ Napi::Value NativeStack::JS_Socket(const Napi::CallbackInfo &info) {
   uint32_t domain = a.Uint(0, 0, 255);
   uint32_t type = a.Uint(1, 0, 0x7fffffff);
   uint32_t protocol = a.Uint(2, 0, 0xffff);
-  struct ioth *stack = Live(info);
-  if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM) {
-    std::lock_guard<std::mutex> lock(registry_mutex_);
-    tcp_stacks_.insert(stack);
-  }
+  InUse stack{*this, info};
+  if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM) stack.shared().tcp = true;
   int via = 0;
   int fd = Check(info.Env(), [&] { return via ? "socket" : "ioth_msocket"; },
       [&] { return iothts_socket(stack, netns_, domain, type, protocol, &via); });
@@ -192,23 +217,22 @@ Napi::Value NativeStack::JS_Socket(const Napi::CallbackInfo &info) {
 // when it was created, for the thread at its first use).
 Napi::Value NativeStack::JS_SocketPath(const Napi::CallbackInfo &info) {
   Args{info, "socketPath"}.Count(0);
-  Live(info);
+  InUse stack{*this, info};
   return Napi::String::New(info.Env(), iothts_socket_fastpath(netns_) ? "setns" : "helper");
 }
 
 // hadTcp() -> whether a stream socket was ever opened on the stack (by socket(), any thread).
 Napi::Value NativeStack::JS_HadTcp(const Napi::CallbackInfo &info) {
   Args{info, "hadTcp"}.Count(0);
-  struct ioth *stack = Live(info);
-  std::lock_guard<std::mutex> lock(registry_mutex_);
-  return Napi::Boolean::New(info.Env(), tcp_stacks_.count(stack) > 0);
+  InUse stack{*this, info};
+  return Napi::Boolean::New(info.Env(), stack.shared().tcp.load());
 }
 
 Napi::Value NativeStack::JS_IfNameToIndex(const Napi::CallbackInfo &info) {
   Args a{info, "ifNameToIndex"};
   a.Count(1);
   std::string name = a.String(0, kMaxIfname);
-  struct ioth *stack = Live(info);
+  InUse stack{*this, info};
   int index = Check(info.Env(), "ioth_if_nametoindex", [&] {
     int i = iothts_if_nametoindex(stack, name.c_str());
     return i > 0 ? i : -1;  // 0: no such interface
@@ -221,7 +245,7 @@ Napi::Value NativeStack::JS_LinkSetUpDown(const Napi::CallbackInfo &info) {
   a.Count(2);
   uint32_t index = a.Uint(0, 1, kMaxIfindex);
   bool up = a.Bool(1);
-  struct ioth *stack = Live(info);
+  InUse stack{*this, info};
   Check(info.Env(), "ioth_linksetupdown", [&] { return iothts_linksetupdown(stack, index, up); });
   return info.Env().Undefined();
 }
@@ -231,7 +255,7 @@ Napi::Value NativeStack::JS_LinkSetAddr(const Napi::CallbackInfo &info) {
   a.Count(2);
   uint32_t index = a.Uint(0, 1, kMaxIfindex);
   std::vector<uint8_t> mac = a.Bytes(1, 6);
-  struct ioth *stack = Live(info);
+  InUse stack{*this, info};
   Check(info.Env(), "ioth_linksetaddr", [&] { return iothts_linksetaddr(stack, index, mac.data()); });
   return info.Env().Undefined();
 }
@@ -241,7 +265,7 @@ Napi::Value NativeStack::JS_LinkGetAddr(const Napi::CallbackInfo &info) {
   a.Count(1);
   uint32_t index = a.Uint(0, 1, kMaxIfindex);
   unsigned char mac[6] = {0};
-  struct ioth *stack = Live(info);
+  InUse stack{*this, info};
   Check(info.Env(), "ioth_linkgetaddr", [&] { return iothts_linkgetaddr(stack, index, mac); });
   return Napi::Buffer<uint8_t>::Copy(info.Env(), mac, sizeof(mac));
 }
@@ -251,7 +275,7 @@ Napi::Value NativeStack::JS_LinkSetMtu(const Napi::CallbackInfo &info) {
   a.Count(2);
   uint32_t index = a.Uint(0, 1, kMaxIfindex);
   uint32_t mtu = a.Uint(1, 68, 65535);
-  struct ioth *stack = Live(info);
+  InUse stack{*this, info};
   Check(info.Env(), "ioth_linksetmtu", [&] { return iothts_linksetmtu(stack, index, mtu); });
   return info.Env().Undefined();
 }
@@ -265,7 +289,7 @@ Napi::Value NativeStack::JS_IpAddr(const Napi::CallbackInfo &info) {
   std::vector<uint8_t> addr = a.Bytes(2, a.AddrLen(family));
   uint32_t prefix = a.Uint(3, 0, family == AF_INET6 ? 128 : 32);
   uint32_t index = a.Uint(4, 1, kMaxIfindex);
-  struct ioth *stack = Live(info);
+  InUse stack{*this, info};
   Check(info.Env(), add ? "ioth_ipaddr_add" : "ioth_ipaddr_del",
       [&] { return iothts_ipaddr(stack, add, family, addr.data(), prefix, index); });
   return info.Env().Undefined();
@@ -284,7 +308,7 @@ Napi::Value NativeStack::JS_IpAddrAdd(const Napi::CallbackInfo &info) {
   if (flags & ~kSettableAddrFlags)
     throw ArgError(info.Env(), false, "ERR_INVALID_ARG_VALUE",
         a.Where(4) + " may hold only IFA_F_NODAD (" + std::to_string(IFA_F_NODAD) + ")");
-  struct ioth *stack = Live(info);
+  InUse stack{*this, info};
   Check(info.Env(), "ioth_ipaddr_add",
       [&] { return iothts_ipaddr_add_flags(stack, family, addr.data(), prefix, index, flags); });
   return info.Env().Undefined();
@@ -304,7 +328,7 @@ Napi::Value NativeStack::JS_IpRoute(const Napi::CallbackInfo &info) {
   uint32_t index = a.Uint(5, 0, kMaxIfindex);
   if (gw.empty() && index == 0)
     throw ArgError(info.Env(), false, "ERR_INVALID_ARG_VALUE", "ipRoute: a route needs a gateway, an interface, or both");
-  struct ioth *stack = Live(info);
+  InUse stack{*this, info};
   Check(info.Env(), add ? "ioth_iproute_add" : "ioth_iproute_del", [&] {
     return iothts_iproute(stack, add, family, dst.empty() ? nullptr : dst.data(), prefix,
         gw.empty() ? nullptr : gw.data(), index);
@@ -321,7 +345,7 @@ Napi::Value NativeStack::JS_IpLinkAdd(const Napi::CallbackInfo &info) {
   uint32_t index = a.Uint(1, 0, kMaxIfindex);
   std::string type = a.String(2, 64);
   if (!a.IsNull(3)) data = a.String(3, 4096);
-  struct ioth *stack = Live(info);
+  InUse stack{*this, info};
   Check(info.Env(), "ioth_iplink_add", [&] {
     return iothts_iplink_add(stack, name.empty() ? nullptr : name.c_str(), index, type.c_str(),
         data.empty() ? nullptr : data.c_str());
@@ -338,7 +362,7 @@ Napi::Value NativeStack::JS_IpLinkDel(const Napi::CallbackInfo &info) {
   uint32_t index = a.Uint(1, 0, kMaxIfindex);
   if (name.empty() && index == 0)
     throw ArgError(info.Env(), false, "ERR_INVALID_ARG_VALUE", "ipLinkDel: give an interface name or index");
-  struct ioth *stack = Live(info);
+  InUse stack{*this, info};
   Check(info.Env(), "ioth_iplink_del",
       [&] { return iothts_iplink_del(stack, name.empty() ? nullptr : name.c_str(), index); });
   return info.Env().Undefined();

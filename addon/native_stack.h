@@ -6,7 +6,10 @@
 
 #include <napi.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -37,31 +40,49 @@ class NativeStack : public Napi::ObjectWrap<NativeStack> {
 
  private:
   static thread_local std::unordered_set<NativeStack *> open_stacks_;
-  // Stacks by share id, for every thread of the process: libioth's stacks are process-wide and
-  // safe to use from several threads (vdestack serialises socket creation with a mutex).
-  static std::mutex registry_mutex_;
+  // One stack as its owner and its borrowers (any thread) see it: libioth's stacks are process-wide
+  // and safe to use from several threads (vdestack serialises socket creation with a mutex), but
+  // not while being deleted. Every call into libioth is counted in `calls` (an InUse); deletion
+  // first stops new calls (`closing`), then waits for those in flight, within the delete bound;
+  // past it, the last call to end deletes the stack (`orphaned`). All fields under registry_mutex_.
   struct Shared {
-    struct ioth *ioth;
-    int netns;  // the owner's fd of the stack's network namespace, or -1 (see iothts_stack)
+    struct iothts_stack stack{};  // the libioth stack, its helper and taps, its namespace fd
+    uint32_t delete_bound_ms = 0;
+    bool closing = false;
+    bool orphaned = false;
+    std::atomic<bool> tcp{false};  // a SOCK_STREAM socket was opened (see JS_HadTcp)
+    int calls = 0;
+    std::condition_variable idle;  // notified when calls drops to 0 while closing
   };
-  static std::unordered_map<uint32_t, Shared> registry_;
+  static std::mutex registry_mutex_;
+  static std::unordered_map<uint32_t, std::shared_ptr<Shared>> registry_;  // open stacks by share id
   static uint32_t last_id_;
-  // Stacks (of any thread) on which a SOCK_STREAM socket was opened: the others have no TCP
-  // connection to wait for, and a sock_diag dump walks the host's whole TCP hash table (ms).
-  static std::unordered_set<struct ioth *> tcp_stacks_;
 
-  struct ioth *stack_ = nullptr;
-  struct iothts_stack owned_{};  // for the owner: the helper and taps to end with the stack
-  int netns_ = -1;  // for iothts_socket's fast path: owned_.netns, or a borrower's own copy
+  // A call on the stack in progress: while one lives the stack is not deleted. Throws
+  // ERR_IOTH_STACK_CLOSED if it is closed (here, or by the owning thread for a borrower). Name it
+  // (`InUse stack{*this, info};`): it converts to the libioth stack only as a named object.
+  class InUse {
+   public:
+    InUse(NativeStack &stack, const Napi::CallbackInfo &info);
+    ~InUse();
+    InUse(const InUse &) = delete;
+    InUse &operator=(const InUse &) = delete;
+    operator struct ioth *() const & { return shared_->stack.ioth; }
+    operator struct ioth *() const && = delete;
+    Shared &shared() const { return *shared_; }
+   private:
+    std::shared_ptr<Shared> shared_;
+  };
+
+  std::shared_ptr<Shared> shared_;  // null once closed or let go of
+  int netns_ = -1;  // for iothts_socket's fast path: the owner's shared_->stack.netns, or a borrower's copy
   uint32_t id_ = 0;
   bool owner_ = true;
-  uint32_t delete_bound_ms_ = 0;  // the owner's, from the constructor
 
   void Borrow(const Napi::CallbackInfo &info);
   void LetGo();
   int Delete();
-  // The stack, or ERR_IOTH_STACK_CLOSED (closed here, or by the owning thread for a borrower).
-  struct ioth *Live(const Napi::CallbackInfo &info);
+  static void DeleteNow(Shared &shared, uint32_t bound_ms);
 
   Napi::Value JS_Close(const Napi::CallbackInfo &info);
   Napi::Value JS_ShareId(const Napi::CallbackInfo &info);

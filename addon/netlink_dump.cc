@@ -104,7 +104,8 @@ DumpSource Of(struct ioth *stack) {
 // links() -> [{ index, name, flags, type, mtu, mac: Buffer|null, ipv6: {...}|null }]
 Napi::Value NativeStack::JS_Links(const Napi::CallbackInfo &info) {
   Args{info, "links"}.Count(0);
-  return ListLinks(info.Env(), Of(Live(info)));
+  InUse stack{*this, info};
+  return ListLinks(info.Env(), Of(stack));
 }
 
 Napi::Value ListLinks(Napi::Env env, const DumpSource &source) {
@@ -123,7 +124,8 @@ Napi::Value ListLinks(Napi::Env env, const DumpSource &source) {
 // addresses() -> [{ index, family, address: Buffer, prefixLen, scope, flags }]
 Napi::Value NativeStack::JS_Addresses(const Napi::CallbackInfo &info) {
   Args{info, "addresses"}.Count(0);
-  return ListAddresses(info.Env(), Of(Live(info)));
+  InUse stack{*this, info};
+  return ListAddresses(info.Env(), Of(stack));
 }
 
 Napi::Value ListAddresses(Napi::Env env, const DumpSource &source) {
@@ -143,7 +145,8 @@ Napi::Value ListAddresses(Napi::Env env, const DumpSource &source) {
 // routes() -> [{ family, dst: Buffer|null, dstLen, gateway: Buffer|null, index, table, ... }]
 Napi::Value NativeStack::JS_Routes(const Napi::CallbackInfo &info) {
   Args{info, "routes"}.Count(0);
-  return ListRoutes(info.Env(), Of(Live(info)));
+  InUse stack{*this, info};
+  return ListRoutes(info.Env(), Of(stack));
 }
 
 Napi::Value ListRoutes(Napi::Env env, const DumpSource &source) {
@@ -174,7 +177,7 @@ Napi::Value ListRoutes(Napi::Env env, const DumpSource &source) {
 Napi::Value NativeStack::JS_TcpSummary(const Napi::CallbackInfo &info) {
   Args{info, "tcpSummary"}.Count(0);
   Napi::Env env = info.Env();
-  struct ioth *stack = Live(info);
+  InUse stack{*this, info};
   struct iothts_tcp_summary sum;
   std::unique_ptr<iothts_tcp_conn, decltype(&free)> owned(nullptr, &free);  // also when Check throws
   Check(env, "sock_diag", [&] {

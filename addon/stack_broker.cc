@@ -20,7 +20,7 @@ namespace iothts {
 // this user (started at the first call; stopped when the stack is deleted). The owner only.
 Napi::Value NativeStack::JS_ServeChildren(const Napi::CallbackInfo &info) {
   Args{info, "serveChildren"}.Count(0);
-  struct ioth *stack = Live(info);
+  InUse stack{*this, info};
   if (!owner_)
     throw StateError(info.Env(), "ERR_IOTH_STACK_BORROWED", "only the thread that owns a stack can serve it to child processes");
   char name[IOTHTS_BROKER_NAME];

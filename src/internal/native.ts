@@ -1,5 +1,6 @@
 // Loads the compiled addon and types its surface. node-gyp-build finds it: a source build in
-// build/Release (cmake-js, `npm run build`), else the prebuilt binary shipped in prebuilds/.
+// build/Release (cmake-js, `npm run build`), else the prebuilt binary shipped in prebuilds/ (tests
+// may name another file: IOTHTS_ADDON, below).
 // Everything here is raw: addresses are Buffers, families are 4 or 6, interfaces are indices. The
 // one thing added on the way: the addon's system errors (errno, syscall, strerror's text) become
 // Node-shaped system errors here, for every entry point (errors.ts fromNative).
@@ -139,9 +140,27 @@ export interface Native {
  * prebuilds/<platform>-<arch>/.
  */
 export function addonPath(): string {
+  const chosen = testAddon();
+  if (chosen !== undefined) return chosen;
   // node-gyp-build ships no types: its path() is the documented resolver behind its default export.
   const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
   return nodeGypBuild.path(packageRoot());
+}
+
+/**
+ * Test-only: IOTHTS_ADDON, when set, is the absolute path of an addon file to load instead (scripts/asan.sh
+ * sets it to its AddressSanitizer build). Not for applications: it bypasses the build this package picked.
+ */
+function testAddon(): string | undefined {
+  const file = process.env.IOTHTS_ADDON;
+  if (file === undefined || file === '') return undefined;
+  if (!require('node:path').isAbsolute(file) || !require('node:fs').statSync(file, { throwIfNoEntry: false })?.isFile()) {
+    const error = new Error(`IOTHTS_ADDON (test-only) must be the absolute path of an addon file; ${JSON.stringify(file)} is not one: ` +
+      'unset it, or build that addon (scripts/asan.sh prints its path)') as NodeJS.ErrnoException;
+    error.code = 'ERR_IOTH_ADDON';
+    throw error;
+  }
+  return file;
 }
 
 /** Why the addon cannot load, in one line with the fix: libioth missing, or no addon for this machine. */
@@ -173,6 +192,7 @@ function load(): Native {
   try {
     loaded = withNodeErrors(require(addonPath()) as Native);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_IOTH_ADDON') throw err; // IOTHTS_ADDON's own
     const error = new Error(`cannot load the iothts native addon: ${addonLoadHint(err as NodeJS.ErrnoException)}`) as NodeJS.ErrnoException;
     error.code = 'ERR_IOTH_ADDON';
     throw error;
