@@ -289,7 +289,11 @@ export class Stack implements Disposable {
     try {
       this.#native.close();
     } catch (err) {
-      throw withContext(err, `closing the ${this.plugin} stack`);
+      // A borrower whose owner closed the stack first: nothing is left to let go of (close() is
+      // idempotent for the borrower too).
+      if (this.owned || (err as NodeJS.ErrnoException).code !== 'ERR_IOTH_STACK_CLOSED') {
+        throw withContext(err, `closing the ${this.plugin} stack`);
+      }
     }
     this.#native = null;
     if (this.#openRef) untrack(this.#openRef);

@@ -102,6 +102,9 @@ test('a worker\'s borrowed stack closed by its owner gives an Error (not a TypeE
         call: shape(() => stack.links()),
         socket: shape(() => stack.socketFd(4, 'udp')),
         borrowAgain: shape(() => new Stack({ share: workerData })),
+        // close() stays idempotent for a borrower whose owner closed first.
+        close: shape(() => { stack.close(); stack.close(); }),
+        closed: stack.closed,
       });
     });
     parentPort.postMessage('ready');
@@ -110,11 +113,12 @@ test('a worker\'s borrowed stack closed by its owner gives an Error (not a TypeE
     await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
     owner.close();
     worker.postMessage('go');
-    type Seen = Record<string, { name: string; code: string; message: string; plain: boolean }>;
-    const seen = await new Promise<Seen>((resolve, reject) => {
+    type Shape = { name: string; code: string; message: string; plain: boolean };
+    const { close, closed, ...seen } = await new Promise<Record<string, Shape> & { close: Shape | null; closed: boolean }>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
     });
+    expect({ close, closed }).toEqual({ close: null, closed: true });
     for (const e of Object.values(seen)) {
       expect(e).toMatchObject({ name: 'Error', code: 'ERR_IOTH_STACK_CLOSED', plain: true });
     }
