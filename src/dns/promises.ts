@@ -3,11 +3,14 @@
 // (resolver.ts): the query methods on the class's prototype, the rest on ResolverBase's.
 import type * as nodeDns from 'node:dns';
 import type { DnsEngine } from './engine';
-import { assignMethods, methodFor, QUERY_METHODS, QueryMethod, ResolverBase, ResolverOptions, runQuery } from './resolver';
+import { assignMethods, methodFor, QUERY_METHODS, ResolverBase, ResolverOptions, runQuery, type TlsaRecord, type TypedQueryMethod } from './resolver';
 import { validateString } from '../internal/validators';
 
 /** The promise-style Resolver, typed as node:dns/promises's Resolver types its query methods. */
-export interface PromiseResolver extends ResolverBase, Pick<nodeDns.promises.Resolver, QueryMethod | 'resolve'> {}
+export interface PromiseResolver extends ResolverBase, Pick<nodeDns.promises.Resolver, TypedQueryMethod | 'resolve'> {
+  /** Where this Node has it (22.15, 23.9 and later): the TLSA records of `hostname`. */
+  resolveTlsa?(hostname: string): Promise<TlsaRecord[]>;
+}
 
 /** A promise-style Resolver class whose `new` makes its engine with `engineFor(options)` (one per stack). */
 export function promiseResolverClass(

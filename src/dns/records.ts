@@ -2,7 +2,7 @@
 // records count (the question's name and the CNAME chain from it) and how each type looks.
 import type { AnyRecord } from 'node:dns';
 import type * as packet from 'dns-packet';
-import { typedRecords } from '../internal/node-reference';
+import { nodeHasTlsa, typedRecords } from '../internal/node-reference';
 import { DnsFailure } from './errors';
 
 // dns-packet's union type is too narrow to index by a runtime type name: read records loosely.
@@ -47,6 +47,11 @@ const SHAPES: Record<string, (data: never) => unknown> = {
     retry: d.retry, expire: d.expire, minttl: d.minimum,
   }),
   CAA: (d: packet.CaaData) => ({ critical: d.flags ?? 0, [d.tag]: d.value }),
+  // The data as an ArrayBuffer of its own, as Node gives it.
+  TLSA: (d: packet.TlsaData) => ({
+    certUsage: d.usage, selector: d.selector, match: d.matchingType,
+    data: new Uint8Array(d.certificate).buffer,
+  }),
 };
 
 const shapeOf = (type: string, data: unknown) => (SHAPES[type] as (data: unknown) => unknown)(data);
@@ -72,6 +77,8 @@ function anyShape(rec: Rec): AnyRecord {
     case 'A': case 'AAAA': return { type: rec.type, address: shape as string, ttl: rec.ttl ?? 0 };
     case 'CNAME': case 'NS': case 'PTR': return { type: rec.type, value: shape as string } as AnyRecord;
     case 'TXT': return { type: 'TXT', entries: shape as string[] };
+    // resolveAny() lists TLSA records without `type` on every Node that has them (22.23, 24.22, 26.x).
+    case 'TLSA': return shape as AnyRecord;
     default: return { type: rec.type, ...(shape as object) } as AnyRecord;
   }
 }
@@ -89,7 +96,8 @@ export function toResult(reply: { answers?: packet.Answer[] }, qname: string, ty
   if (type === 'CNAME') {
     result = target === qname ? [] : [plain(target)];
   } else if (type === 'ANY') {
-    result = owned.filter((a) => a.type in SHAPES).map(anyShape);
+    // TLSA only where this Node lists it (its c-ares parses TLSA where node:dns has resolveTlsa).
+    result = owned.filter((a) => a.type in SHAPES && (a.type !== 'TLSA' || nodeHasTlsa)).map(anyShape);
   } else {
     result = owned.filter((a) => a.type === type).map((a) => (ttl && (type === 'A' || type === 'AAAA')
       ? { address: a.data, ttl: Math.min(a.ttl ?? 0, chainTtl) }

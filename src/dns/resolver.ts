@@ -8,7 +8,7 @@ import type { ResolveOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { format } from 'node:util';
 import { codedError, invalidArgType, invalidArgValue, outOfRange } from '../internal/errors';
-import { maxTimeoutTaken, nodeLocalAddressError, nodeMaxTimeoutError } from '../internal/node-reference';
+import { maxTimeoutTaken, nodeHasTlsa, nodeLocalAddressError, nodeMaxTimeoutError } from '../internal/node-reference';
 import { DEFAULT_TIMEOUT, DEFAULT_TRIES, DnsEngine } from './engine';
 import { dnsError, toDnsError } from './errors';
 import { QueryType } from './query';
@@ -40,18 +40,23 @@ export const QUERIES = {
   resolvePtr: ['queryPtr', 'PTR'],
   resolveSoa: ['querySoa', 'SOA'],
   resolveSrv: ['querySrv', 'SRV'],
+  resolveTlsa: ['queryTlsa', 'TLSA'],
   resolveTxt: ['queryTxt', 'TXT'],
   reverse: ['getHostByAddr', 'PTR'],
 } as const;
 export type QueryMethod = keyof typeof QUERIES;
-/** The query methods of both API styles, from the one table above (and resolve(), which picks one). */
-export const QUERY_METHODS = Object.keys(QUERIES) as QueryMethod[];
+/**
+ * The query methods of both API styles, from the one table above (and resolve(), which picks one):
+ * resolveTlsa where this Node has it (22.15, 23.9 and later), so a stack's resolver has exactly
+ * node:dns's methods, and the override leaves none of node:dns's on the host's resolver.
+ */
+export const QUERY_METHODS = (Object.keys(QUERIES) as QueryMethod[]).filter((m) => m !== 'resolveTlsa' || nodeHasTlsa);
 
 /** resolve(name, rrtype): which method serves each rrtype. */
 export const RRTYPES: Readonly<Record<string, QueryMethod>> = Object.freeze({
   A: 'resolve4', AAAA: 'resolve6', ANY: 'resolveAny', CAA: 'resolveCaa', CNAME: 'resolveCname',
   MX: 'resolveMx', NAPTR: 'resolveNaptr', NS: 'resolveNs', PTR: 'resolvePtr', SOA: 'resolveSoa',
-  SRV: 'resolveSrv', TXT: 'resolveTxt',
+  SRV: 'resolveSrv', TXT: 'resolveTxt', ...(nodeHasTlsa ? { TLSA: 'resolveTlsa' as const } : {}),
 });
 
 export function methodFor(rrtype: string): QueryMethod {
@@ -194,8 +199,23 @@ export interface QueryRequest {
   ttl: boolean;
 }
 
+/** A TLSA record as node:dns's resolveTlsa() gives it (Node 22.15, 23.9 and later). */
+export interface TlsaRecord {
+  certUsage: number;
+  selector: number;
+  match: number;
+  /** The certificate association data. */
+  data: ArrayBuffer;
+}
+
+/** The query methods @types/node types (resolveTlsa is newer than the types this package uses). */
+export type TypedQueryMethod = Exclude<QueryMethod, 'resolveTlsa'>;
+
 /** The callback-style Resolver, typed as node:dns's Resolver types its query methods. */
-export interface Resolver extends ResolverBase, Pick<nodeDns.Resolver, QueryMethod | 'resolve'> {}
+export interface Resolver extends ResolverBase, Pick<nodeDns.Resolver, TypedQueryMethod | 'resolve'> {
+  /** Where this Node has it (22.15, 23.9 and later): the TLSA records of `hostname`. */
+  resolveTlsa?(hostname: string, callback: Callback<TlsaRecord[]>): QueryRequest;
+}
 
 // (name, callback) or (name, options, callback), as node:dns reads them.
 function callQuery(resolver: unknown, method: QueryMethod, args: unknown[]): QueryRequest {

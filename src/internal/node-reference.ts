@@ -108,6 +108,9 @@ export function emptyHostnamePromisesLookup(hostname: unknown, options: unknown)
  * 26.12 with it; NAPTR and SOA records have it in none). A record's shape is made by Node's C++
  * and no public API shows it without a query, so the release decides here.
  */
+/** Whether this Node's node:dns has resolveTlsa (22.15, 23.9 and later). */
+export const nodeHasTlsa = typeof (dns as { resolveTlsa?: unknown }).resolveTlsa === 'function';
+
 export const typedRecords: boolean = (() => {
   const [major, minor] = process.versions.node.split('.').map(Number);
   return major > 24 || (major === 24 && minor >= 10);

@@ -114,7 +114,8 @@ test('a worker\'s borrowed stack closed by its owner gives an Error (not a TypeE
     owner.close();
     worker.postMessage('go');
     type Shape = { name: string; code: string; message: string; plain: boolean };
-    const { close, closed, ...seen } = await new Promise<Record<string, Shape> & { close: Shape | null; closed: boolean }>((resolve, reject) => {
+    type Seen = Record<string, Shape> & { close: Shape | null; closed: boolean };
+    const { close, closed, ...seen } = await new Promise<Seen>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
     });
