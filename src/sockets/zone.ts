@@ -6,8 +6,9 @@
 // unknown one being scope 0. The address then goes to libuv without its zone, and the scope
 // reaches the socket as its device (SO_BINDTODEVICE): what a bind or connect with sin6_scope_id
 // sets in the kernel (sk_bound_dev_if). A datagram to a zoned address is sent with its scope.
-import * as net from 'node:net';
+// (Addresses are read with ip-syntax, not node:net: the override loads this file before the app.)
 import { parseIp } from '../internal/address';
+import { isIPv6 } from '../internal/ip-syntax';
 import { native } from '../internal/native';
 import type { SocketSource } from './source';
 
@@ -22,7 +23,7 @@ export function splitZone(address: string): [string, string | undefined] {
  * (fe80::/10) and interface- or link-local multicast (ffx1::, ffx2::). For others it ignores it.
  */
 export function needsScope(address: string): boolean {
-  if (!net.isIPv6(address)) return false;
+  if (!isIPv6(address)) return false;
   const bytes = parseIp('address', address).bytes;
   if (bytes[0] === 0xfe && (bytes[1] & 0xc0) === 0x80) return true;
   return bytes[0] === 0xff && ((bytes[1] & 0x0f) === 1 || (bytes[1] & 0x0f) === 2);
@@ -51,7 +52,7 @@ export interface Scoped {
  */
 export function scopeOf(stack: SocketSource, address: string): { address: string; scoped: Scoped | null } {
   const [bare, zone] = splitZone(address);
-  if (zone === undefined || !net.isIPv6(bare)) return { address, scoped: null };
+  if (zone === undefined || !isIPv6(bare)) return { address, scoped: null };
   const index = needsScope(bare) ? zoneIndex(stack, zone) : 0;
   return { address: bare, scoped: index > 0 ? { address: bare, zone, index } : null };
 }
@@ -63,7 +64,7 @@ export function scopeOf(stack: SocketSource, address: string): { address: string
  * does not, for another address, or when the stack has no link-local address.
  */
 export function defaultTcpScope(stack: SocketSource, address: string): Scoped | null {
-  if (!LIBUV_PICKS_LINK_LOCAL || !net.isIPv6(address)) return null;
+  if (!LIBUV_PICKS_LINK_LOCAL || !isIPv6(address)) return null;
   const bytes = parseIp('address', address).bytes;
   if (bytes[0] !== 0xfe || bytes[1] !== 0x80) return null;
   const first = stack.addresses().find((a) => a.family === 'IPv6' && a.address.startsWith('fe80:') && a.interface);
