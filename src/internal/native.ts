@@ -116,6 +116,11 @@ export interface Native {
   brokerAddresses(name: string): NativeAddress[];
   brokerRoutes(name: string): NativeRoute[];
   deleteAllStacks(): void;
+  /**
+   * From the process's end on (a no-op in a worker thread), deleting a stack leaves its devices to
+   * the kernel's asynchronous teardown of the stack's namespace instead of waiting for them.
+   */
+  processEnding(): void;
   bindSocket(fd: number, family: 4 | 6, addr: Buffer, port: number, reuseAddr: boolean, v6Only: boolean): void;
   setSocketOption(fd: number, name: 'bindtodevice', value: string): void;
   setSocketOption(fd: number, name: 'broadcast' | 'reuseaddr' | 'reuseport', value: boolean): void;
@@ -182,6 +187,8 @@ function load(): Native {
     try {
       beforeDelete();
     } finally {
+      // The lingers are over: nothing is waited for past the helpers' own end (15-35 ms less).
+      loaded!.processEnding();
       loaded!.deleteAllStacks();
     }
   });
