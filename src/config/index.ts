@@ -142,7 +142,8 @@ function rdContribution(ra: RouterAdvertisement, slaac: boolean, mac: Buffer, fq
   const addresses = slaac
     ? ra.prefixes.filter((p) => p.prefixLen === 64 && p.validLifetime > 0 && (p.autonomous || fqdn)).map((p) => {
       const prefix = parseIp('prefix', p.prefix).bytes;
-      return { address: formatIp(fqdn ? fqdnOf().hashAddress6(prefix, fqdn) : fqdnOf().eui64Address6(prefix, mac)), prefixLen: 64 };
+      const { hashAddress6, eui64Address6 } = fqdnOf();
+      return { address: formatIp(fqdn ? hashAddress6(prefix, fqdn) : eui64Address6(prefix, mac)), prefixLen: 64 };
     })
     : [];
   return { addresses, gateways: ra.lifetime > 0 ? [ra.router] : [], dns: ra.dns, domains: ra.domains };
