@@ -45,6 +45,14 @@ Napi::Value JS_DeleteAllStacks(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// The process is ending: the stacks deleted from now on do not wait for their devices to be
+// unregistered (iothts_process_ending).
+Napi::Value JS_ProcessEnding(const Napi::CallbackInfo &info) {
+  Args{info, "processEnding"}.Count(0);
+  iothts_process_ending();
+  return info.Env().Undefined();
+}
+
 Napi::Object Constants(Napi::Env env) {
   Napi::Object constants = Napi::Object::New(env);
   constants.Set("AF_INET", Napi::Number::New(env, AF_INET));
@@ -80,6 +88,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("recvFrom", Napi::Function::New<JS_RecvFrom>(env, "recvFrom"));
   exports.Set("socketName", Napi::Function::New<JS_SocketName>(env, "socketName"));
   exports.Set("deleteAllStacks", Napi::Function::New<JS_DeleteAllStacks>(env, "deleteAllStacks"));
+  exports.Set("processEnding", Napi::Function::New<JS_ProcessEnding>(env, "processEnding"));
   exports.Set("constants", Constants(env));
   ExportBroker(env, exports);
   napi_add_env_cleanup_hook(env, NativeStack::DeleteAll, nullptr);

@@ -39,6 +39,10 @@ int iothts_newstack(struct iothts_stack *out, const char *plugin, const char **v
  * (chosen by the TypeScript layer) the helper is killed and its taps closed; its end of the command
  * pipe is then left open. */
 int iothts_delstack(struct iothts_stack *stack, unsigned int bound_ms);
+/* Called from the process's end (the 'exit' event; no-op from a worker thread): every stack
+ * deleted from then on leaves its taps' unregistration to the kernel's teardown of the stack's
+ * namespace instead of waiting for it (the helper is still waited for). */
+void iothts_process_ending(void);
 
 /* A socket of the stack as a plain kernel fd owned by the caller (close it with close(2)).
  * netns >= 0 (a stack's netns field, or a dup of it): the fast path, socket(2) called by this

@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_tun.h>
 #include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -148,6 +151,25 @@ int iothts_newstack(struct iothts_stack *out, const char *plugin, const char **v
   return 0;
 }
 
+static atomic_int process_ending;
+
+void iothts_process_ending(void) {
+  if (gettid() == getpid())  /* Node's main thread: the process, not a worker thread, is ending */
+    atomic_store(&process_ending, 1);
+}
+
+/* At process end: the taps made persistent, so that the helper's close of each is a detach, not
+ * an unregistration (unregister_netdevice, then RCU barriers: 15 to 35 ms here, BENCHMARKS.md).
+ * The device goes with its network namespace instead, in the kernel's asynchronous cleanup_net,
+ * once the last reference (the helper, our sockets there, the process's netns fd) is gone: within
+ * this exit. A failed ioctl only leaves the slow way. */
+static void persist_taps(const struct iothts_stack *stack) {
+  struct stat st;
+  for (int i = 0; i < stack->nfds; i++)
+    if (fstat(stack->fds[i].fd, &st) == 0 && st.st_dev == stack->fds[i].dev && st.st_ino == stack->fds[i].ino)
+      ioctl(stack->fds[i].fd, TUNSETPERSIST, 1);
+}
+
 struct delstack_job {
   struct ioth *ioth;
   int rv, err;
@@ -162,6 +184,8 @@ static void *run_delstack(void *arg) {
 
 int iothts_delstack(struct iothts_stack *stack, unsigned int bound_ms) {
   struct delstack_job job = {stack->ioth, -1, 0};
+  if (atomic_load(&process_ending))
+    persist_taps(stack);
   pthread_t thread;
   if (pthread_create(&thread, NULL, run_delstack, &job) != 0) {
     run_delstack(&job);

@@ -9,10 +9,12 @@ import type { ConfigTarget } from './target';
 import type * as Dhcp4 from './dhcp4';
 import type * as Dhcp6 from './dhcp6';
 import { native } from '../internal/native';
-import { NewAddress, Pause, untilUsable } from './dad';
-import { Exchange, runAsync, runSync } from './exchange';
+import type * as Dad from './dad';
+import type { NewAddress, Pause } from './dad';
+import type * as ExchangeDriver from './exchange';
+import type { Exchange } from './exchange';
 import { sleepSync } from '../internal/time';
-import { eui64Address6, hashAddress6, hashMac } from './fqdn';
+import type * as Fqdn from './fqdn';
 import type * as Lease from './lease';
 import { ConfigPlan, Method, parseConfig, tokenize } from './parse';
 import type * as Rd from './rd';
@@ -26,6 +28,10 @@ const dhcp4 = (): typeof Dhcp4 => require('./dhcp4');
 const dhcp6 = (): typeof Dhcp6 => require('./dhcp6');
 const rd = (): typeof Rd => require('./rd');
 const leases = (): typeof Lease => require('./lease');
+// Only for what a configuration asks: IPv6 addresses to wait for, a protocol to run, an fqdn.
+const dad = (): typeof Dad => require('./dad');
+const exchange = (): typeof ExchangeDriver => require('./exchange');
+const fqdnOf = (): typeof Fqdn => require('./fqdn');
 
 export { tokenize, parseConfig } from './parse';
 export type { ConfigPlan, Method } from './parse';
@@ -136,6 +142,7 @@ function rdContribution(ra: RouterAdvertisement, slaac: boolean, mac: Buffer, fq
   const addresses = slaac
     ? ra.prefixes.filter((p) => p.prefixLen === 64 && p.validLifetime > 0 && (p.autonomous || fqdn)).map((p) => {
       const prefix = parseIp('prefix', p.prefix).bytes;
+      const { hashAddress6, eui64Address6 } = fqdnOf();
       return { address: formatIp(fqdn ? hashAddress6(prefix, fqdn) : eui64Address6(prefix, mac)), prefixLen: 64 };
     })
     : [];
@@ -174,7 +181,7 @@ function* applyPlan(stack: ConfigTarget, plan: ConfigPlan): Generator<Task, Conf
 
   try {
     if (plan.mac) stack.linkSetAddr(ifindex, plan.mac);
-    else if (plan.fqdn && plan.required.has('eth')) stack.linkSetAddr(ifindex, hashMac(plan.fqdn));
+    else if (plan.fqdn && plan.required.has('eth')) stack.linkSetAddr(ifindex, fqdnOf().hashMac(plan.fqdn));
   } catch (err) {
     throw withItem(err, plan.mac ? `mac=${plan.mac}` : `fqdn=${plan.fqdn}`);
   }
@@ -289,7 +296,7 @@ function* applyPlan(stack: ConfigTarget, plan: ConfigPlan): Generator<Task, Conf
     const token = plan.add.ip.find((i) => parseIp('address', i.address).text === a.address)?.token;
     awaited.push({ address: a.address, prefixLen: a.prefixLen, item: method === 'static' && token ? token : method === 'rd' ? 'slaac' : method ?? 'static' });
   }
-  yield* untilUsable(stack, ifindex, iface, awaited);
+  if (awaited.length) yield* dad().untilUsable(stack, ifindex, iface, awaited);
 
   const result = describe(stack, s);
   if (plan.debug) process.stderr.write(debugText(stack, result));
@@ -352,7 +359,7 @@ export function applyConfig(stack: ConfigTarget, config: string): ConfigResult {
     }
     let answer: unknown;
     try {
-      answer = runSync(task.fd, task.exchange);
+      answer = exchange().runSync(task.fd, task.exchange);
     } catch (err) {
       next = run.throw(err);
       continue;
@@ -374,7 +381,7 @@ export async function applyConfigAsync(stack: ConfigTarget, config: string): Pro
     }
     let answer: unknown;
     try {
-      answer = await runAsync(task.fd, task.exchange);
+      answer = await exchange().runAsync(task.fd, task.exchange);
     } catch (err) {
       next = run.throw(err);
       continue;

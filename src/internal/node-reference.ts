@@ -5,12 +5,14 @@
 // the order lookup() lists its orders in (20.19 and 20.20 differ), whether lookupService() checks its
 // address's type first (24 does), and lookup() of an empty host name (a warning up to 24, an error
 // in 26).
-import * as dns from 'node:dns';
+import type * as DnsTypes from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
 import { isIP } from './ip-syntax';
 
-// Taken now: the override later puts a stack's functions in node:dns's place.
+// Taken now: the override later puts a stack's functions in node:dns's place. (A plain require:
+// `import * as` would copy the module's every property through esModuleInterop's helper first.)
+const dns = require('node:dns') as typeof DnsTypes;
 const { lookup, lookupService, getDefaultResultOrder, setDefaultResultOrder, Resolver } = dns;
 const promisesLookup = dns.promises.lookup;
 const addListener = EventEmitter.prototype.on;
@@ -65,7 +67,7 @@ export function nodeServiceAddressError(address: unknown): NodeArgError | undefi
 }
 
 // A resolver of Node's own that is only ever asked to check arguments: it sends nothing.
-let probe: dns.Resolver | undefined;
+let probe: DnsTypes.Resolver | undefined;
 
 /** What Resolver#setLocalAddress() throws for these arguments, or undefined when Node takes them. */
 export function nodeLocalAddressError(ipv4: unknown, ipv6: unknown): NodeArgError | undefined {
@@ -78,7 +80,7 @@ export function nodeLocalAddressError(ipv4: unknown, ipv6: unknown): NodeArgErro
  * (and uses it); Node 20 takes any value and ignores it, and so does the stack's resolver there.
  */
 export function nodeMaxTimeoutError(maxTimeout: unknown): NodeArgError | undefined {
-  return thrownBy(() => new Resolver({ maxTimeout } as dns.ResolverOptions));
+  return thrownBy(() => new Resolver({ maxTimeout } as DnsTypes.ResolverOptions));
 }
 
 let takesMaxTimeout: boolean | undefined;
@@ -94,11 +96,11 @@ export function maxTimeoutTaken(): boolean {
  */
 export function emptyHostnameLookup(hostname: unknown, options: unknown, callback: unknown): object {
   // (@types/node says void; Node returns its request object, {} here.)
-  return lookup(hostname as string, options as dns.LookupOptions, callback as () => void) as unknown as object;
+  return lookup(hostname as string, options as DnsTypes.LookupOptions, callback as () => void) as unknown as object;
 }
 
 export function emptyHostnamePromisesLookup(hostname: unknown, options: unknown): Promise<unknown> {
-  return promisesLookup(hostname as string, options as dns.LookupOptions);
+  return promisesLookup(hostname as string, options as DnsTypes.LookupOptions);
 }
 
 /**

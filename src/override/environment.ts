@@ -1,6 +1,6 @@
 // The environment of `node --import iothts/register`: which stack to build, how to configure it.
 import { applyConfig, splitStackConfig, type ConfigResult } from '../config';
-import * as path from 'node:path';
+import { join } from 'node:path';
 import { override, overridingStack } from './override';
 import { preloadInWorkers } from './workers';
 import { isLoaded, whenLoaded } from './when-loaded';
@@ -54,7 +54,7 @@ export class EnvironmentError extends Error {
 export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
   const current = overridingStack();
   if (current) return current; // preloaded twice (--require, and by the Worker below)
-  const hook = path.join(__dirname, '..', '..', 'register.js');
+  const hook = join(__dirname, '..', '..', 'register.js');
   // node:worker_threads only for a program that loads it: a worker thread's bootstrap has loaded it.
   const isMainThread = !isLoaded('worker_threads') || threads().isMainThread;
   if (isMainThread) whenLoaded('worker_threads', () => preloadInWorkers(hook));

@@ -6,9 +6,9 @@
 // unknown one being scope 0. The address then goes to libuv without its zone, and the scope
 // reaches the socket as its device (SO_BINDTODEVICE): what a bind or connect with sin6_scope_id
 // sets in the kernel (sk_bound_dev_if). A datagram to a zoned address is sent with its scope.
-// Not node:net: the override needs this file, and must not load node:net for the app.
-import { isIPv6 } from '../internal/ip-syntax';
+// (Addresses are read with ip-syntax, not node:net: the override loads this file before the app.)
 import { parseIp } from '../internal/address';
+import { isIPv6 } from '../internal/ip-syntax';
 import { native } from '../internal/native';
 import type { SocketSource } from './source';
 

@@ -51,15 +51,6 @@ export function creationError(err: unknown, plugin: string, vnls: readonly strin
     : undefined);
 }
 
-/** The interface names vdestack gives: "name:vnl" names it, otherwise vde0, vde1, ... */
-export function expectedInterfaces(vnls: readonly string[]): string[] {
-  return vnls.map((vnl, i) => {
-    const colon = vnl.indexOf(':');
-    const scheme = vnl.indexOf('://');
-    return colon >= 0 && (scheme < 0 || colon < scheme) ? vnl.slice(0, colon).slice(0, 15) : `vde${i}`;
-  });
-}
-
 /** The error for vdestack interfaces that were not made (no usable /dev/net/tun, most often). */
 export function missingInterfaceError(missing: readonly string[], vnls: readonly string[]): IothError {
   return codedError('ENODEV', `vdestack created no interface ${missing.join(', ')} for VNL ${vnls.join(' ')}: ` +

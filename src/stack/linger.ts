@@ -5,7 +5,7 @@
 // through NETLINK_SOCK_DIAG inside the stack (the addon's tcpSummary), per TCP state, how many
 // sockets still have bytes, or their FIN, not acknowledged by the peer, and each socket's endpoints:
 // a connection whose peer is a socket of the stacks deleted at the same time is not waited for.
-import { sleepSync } from '../internal/time';
+import { monotonicMs, sleepSync } from '../internal/time';
 import { outOfRange } from '../internal/errors';
 import { validateInteger } from '../internal/validators';
 import type { NativeStack, NativeTcpSummary } from '../internal/native';
@@ -100,7 +100,7 @@ export interface Lingering {
  * sock_diag) is not waited for.
  */
 export function waitUntilSent(stacks: readonly Lingering[], exiting: boolean): void {
-  const start = performance.now();
+  const start = monotonicMs();
   // A stack that never had a TCP socket has nothing to wait for: no look at all (a sock_diag dump
   // walks the host's whole TCP hash table, ~1-15 ms here; stack deletion is benchmarked).
   const withTcp = stacks.filter((s) => {
@@ -127,10 +127,10 @@ export function waitUntilSent(stacks: readonly Lingering[], exiting: boolean): v
     const dying = socketsOf(summaries.values());
     waiting = waiting.filter((s) => {
       const sum = summaries.get(s);
-      return performance.now() - start < s.linger && sum !== undefined && unfinished(sum, exiting, dying) > 0;
+      return monotonicMs() - start < s.linger && sum !== undefined && unfinished(sum, exiting, dying) > 0;
     });
     if (waiting.length === 0) return;
-    const left = Math.min(...waiting.map((s) => s.linger - (performance.now() - start)));
+    const left = Math.min(...waiting.map((s) => s.linger - (monotonicMs() - start)));
     sleepSync(Math.max(1, Math.min(pause, left)));
     pause = Math.min(pause * 2, 5);
   }

@@ -88,3 +88,12 @@ export function parseStackOptions(plugin: unknown, vnl: unknown): ParsedOptions 
   }
   return { plugin: name, pluginOptions: pluginOptions ?? '', vnls: vnlList(options.vnl), linger };
 }
+
+/** The interface names vdestack gives: "name:vnl" names it, otherwise vde0, vde1, ... */
+export function expectedInterfaces(vnls: readonly string[]): string[] {
+  return vnls.map((vnl, i) => {
+    const colon = vnl.indexOf(':');
+    const scheme = vnl.indexOf('://');
+    return colon >= 0 && (scheme < 0 || colon < scheme) ? vnl.slice(0, colon).slice(0, 15) : `vde${i}`;
+  });
+}

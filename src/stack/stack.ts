@@ -12,7 +12,7 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { parseIp, parseMac, parsePrefixLen, formatMac } from '../internal/address';
 import { codedError, invalidArgType, invalidArgValue, outOfRange, stackClosed, withContext } from '../internal/errors';
 import { NativeStack, native } from '../internal/native';
-import { brokeredNative } from './brokered';
+import type * as Brokered from './brokered';
 // Loaded at first use (require below), so that a stack, and the hook, load node:net, dgram, http,
 // https, tls and the resolver only for a program that uses them.
 import type * as Agents from '../sockets/agents';
@@ -21,16 +21,22 @@ import type { StackDgram } from '../sockets/dgram';
 import type { StackNet } from '../sockets/net';
 import type { StackDns } from '../dns';
 import { applyConfig, applyConfigAsync, ConfigResult, releaseAll, resolvConf, splitStackConfig } from '../config';
-import { creationError, expectedInterfaces, missingInterfaceError } from './diagnose';
+import type * as Diagnose from './diagnose';
 import { OpenStack, track, untrack } from './lifecycle';
 import { checkLinger, waitUntilSent } from './linger';
 import { toAddresses, toLinks, toNetworkInterfaces, toRoutes } from './listings';
-import { parseStackOptions } from './options';
-import { parseRoute, routeSpec } from './route-args';
+import { expectedInterfaces, parseStackOptions } from './options';
+import type * as RouteArgs from './route-args';
 import type { AddressInfo, CloseOptions, InterfaceRef, IpAddrAddOptions, LinkInfo, RouteInfo, RouteSpec, SocketFamily, SocketKind, ShareOptions, StackOptions, StackShare } from './types';
 import { validateIfname, validateInteger, validateText } from '../internal/validators';
 
 const MAX_IFINDEX = 0x7fffffff;
+
+// At first use too: a failed creation's diagnosis, a child process's broker, route arguments (each a
+// file the hook's start would otherwise load, compile and run for nothing: ~0.15 ms a file here).
+const diagnose = (): typeof Diagnose => require('./diagnose');
+const brokered = (): typeof Brokered => require('./brokered');
+const routeArgs = (): typeof RouteArgs => require('./route-args');
 
 /**
  * A TCP/IP stack of its own (libioth's `ioth_newstack`): interfaces, addresses, routes and sockets,
@@ -77,7 +83,7 @@ export class Stack implements Disposable {
       this.owned = false;
       this.#linger = 0;
       if (share.broker !== undefined && share.owner !== process.pid) {
-        this.#native = brokeredNative(share.broker, share.owner ?? 0);
+        this.#native = brokered().brokeredNative(share.broker, share.owner ?? 0);
         this.#fromProcess = share; // what share() gives on: the owner's broker serves threads too
       } else {
         this.#native = new native.NativeStack(share.id);
@@ -94,7 +100,7 @@ export class Stack implements Disposable {
     try {
       this.#native = new native.NativeStack(spec, [...this.vnls]);
     } catch (err) {
-      throw creationError(err, this.plugin, this.vnls);
+      throw diagnose().creationError(err, this.plugin, this.vnls);
     }
     this.#open = { stack: this, native: () => this.#native, linger: () => this.#linger };
     this.#openRef = track(this.#open);
@@ -109,7 +115,7 @@ export class Stack implements Disposable {
     const missing = expectedInterfaces(this.vnls).filter((n) => !have.has(n));
     if (missing.length === 0) return;
     this.close();
-    throw missingInterfaceError(missing, this.vnls);
+    throw diagnose().missingInterfaceError(missing, this.vnls);
   }
 
   #live(what: string): NativeStack {
@@ -446,9 +452,9 @@ export class Stack implements Disposable {
       if (dst !== undefined || prefixLen !== undefined || ifindex !== undefined) {
         throw invalidArgValue('dst', dst, 'must be inside the route object when one is given');
       }
-      [gateway, dst, prefixLen, ifindex] = routeSpec(gateway);
+      [gateway, dst, prefixLen, ifindex] = routeArgs().routeSpec(gateway);
     }
-    const r = parseRoute(gateway, dst, prefixLen, ifindex, (ref) => this.resolveInterface(ref));
+    const r = routeArgs().parseRoute(gateway, dst, prefixLen, ifindex, (ref) => this.resolveInterface(ref));
     this.#native_(`${add ? 'add' : 'remove'} a route`, `${add ? 'adding' : 'removing'} route ${r.text}`,
       { destination: r.dst?.text ?? null, prefixLen: r.dstLen, gateway: r.gateway?.text ?? null, ifindex: r.ifindex },
       (n) => n.ipRoute(add, r.family, r.dst?.bytes ?? null, r.dstLen, r.gateway?.bytes ?? null, r.ifindex));
