@@ -219,7 +219,8 @@ describe('receiving UDP from a link-local sender: as natively', () => {
 
   test("natively: 'message' with the zone in rinfo.address (so the comparisons mean something)", () => {
     expect(nativeReport).toMatchObject({ messages: [{ text: 'hi', rinfo: { address: 'fe80::1%<zone>', family: 'IPv6', port: 'sender', size: 2 } },
-      { length: 0 }, { text: 'connected' }] });
+      { length: 0 }, { text: 'connected' }],
+    multicast: { text: 'multicast', rinfo: { address: 'fe80::1%<zone>', port: true } }, refused: { code: 'ECONNREFUSED', syscall: 'recvmsg' } });
   });
 
   test('under the hook: the same messages, field by field', () => {
