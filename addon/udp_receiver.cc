@@ -203,8 +203,9 @@ void CallJs(napi_env env, napi_value cb, void *context, void *) {
     return;
   }
   r->batch = 0;
-  if (Arm(r) != 0) {
-    napi_value argv[] = {Int(env, -errno)};
+  int arm_err = Arm(r);
+  if (arm_err != 0) {
+    napi_value argv[] = {Int(env, -arm_err)};
     Call(env, cb, 1, argv);
   }
 }
