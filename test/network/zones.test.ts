@@ -199,7 +199,10 @@ describe('a zone that names no interface fails as natively', () => {
 
 describe('receiving UDP from a link-local sender: as natively', () => {
   const receive = path.join(fixtures, 'zone-receive.js');
-  const { report: receiveReport } = require(receive) as { report(dgram: unknown, local: string): Promise<unknown> };
+  const { report: receiveReport, gone } = require(receive) as {
+    report(dgram: unknown, local: string): Promise<unknown>;
+    gone(dgram: unknown, local: string, remove: () => void): Promise<unknown>;
+  };
   // Native Node in a netns of its own, its only link-local address fe80::1 on veth0 (of a veth pair).
   const natively = (args: string[]) => spawnSync('unshare', ['--net', '--', 'sh', '-c',
     'ip link set lo up && ip link add veth0 type veth peer name veth1 && ip link set veth0 addrgenmode none && ' +
@@ -236,6 +239,20 @@ describe('receiving UDP from a link-local sender: as natively', () => {
       stack.linkSetUpDown('vde0', true);
       stack.ipAddrAdd('fe80::1', 64, 'vde0', { nodad: true });
       expect(await receiveReport(stack.dgram, 'fe80::1%vde0')).toEqual(nativeReport);
+    } finally {
+      stack.close({ linger: 0 });
+    }
+  });
+
+  test("a sender's interface gone before the read: the same 'error' (ENXIO, uv_if_indextoiid)", async () => {
+    const there = JSON.parse(natively(['gone', 'fe80::1%zone']).stdout) as unknown;
+    expect(there).toMatchObject({ error: { code: 'ENXIO', syscall: 'uv_if_indextoiid' } });
+    const stack = new Stack('vdestack', 'null://');
+    try {
+      stack.linkSetUpDown('lo', true);
+      stack.linkSetUpDown('vde0', true);
+      stack.ipAddrAdd('fe80::1', 64, 'vde0', { nodad: true });
+      expect(await gone(stack.dgram, 'fe80::1%vde0', () => stack.ipLinkDel('vde0'))).toEqual(there);
     } finally {
       stack.close({ linger: 0 });
     }
