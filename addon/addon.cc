@@ -28,6 +28,7 @@
 #include "native_stack.h"
 #include "socket_calls.h"
 #include "stack_broker.h"
+#include "udp_receiver.h"
 
 namespace iothts {
 namespace {
@@ -87,6 +88,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unsentBytes", Napi::Function::New<JS_UnsentBytes>(env, "unsentBytes"));
   exports.Set("recvFrom", Napi::Function::New<JS_RecvFrom>(env, "recvFrom"));
   exports.Set("socketName", Napi::Function::New<JS_SocketName>(env, "socketName"));
+  exports.Set("udpReceiverOpen", Napi::Function::New<JS_UdpReceiverOpen>(env, "udpReceiverOpen"));
+  exports.Set("udpReceiverSet", Napi::Function::New<JS_UdpReceiverSet>(env, "udpReceiverSet"));
+  exports.Set("udpReceiverClose", Napi::Function::New<JS_UdpReceiverClose>(env, "udpReceiverClose"));
   exports.Set("deleteAllStacks", Napi::Function::New<JS_DeleteAllStacks>(env, "deleteAllStacks"));
   exports.Set("processEnding", Napi::Function::New<JS_ProcessEnding>(env, "processEnding"));
   exports.Set("constants", Constants(env));

@@ -106,6 +106,10 @@ export interface NativeTcpConnection {
   unackedBytes: number;
 }
 
+/** A datagram (nread >= 0) or a failed read (nread alone, a negative errno); see udpReceiverOpen. */
+export type UdpReceiverCallback =
+  (nread: number, data?: Buffer, address?: string | number, family?: 4 | 6, port?: number) => void;
+
 export interface Native {
   NativeStack: {
     /** deleteBoundMs (0 to 60000) bounds the stack's deletion, whenever it comes; default DELETE_BOUND_MS. */
@@ -135,6 +139,15 @@ export interface Native {
   recvFrom(
     fd: number, timeoutMs: number,
   ): { data: Buffer; family: 4 | 6; address: Buffer; port: number; scopeId: number } | null;
+  /**
+   * A receiver of UDP socket `fd` (addon/udp_receiver.cc): once set receiving, each datagram comes to
+   * `onDatagram` (address: a negative errno when the sender's zone could not be named), or a failed
+   * read as its negative errno alone. `resource` is its async resource.
+   */
+  udpReceiverOpen(fd: number, onDatagram: UdpReceiverCallback, resource: object): number;
+  /** Reads or stops reading; keeps the event loop alive while reading with `ref`. */
+  udpReceiverSet(id: number, receiving: boolean, ref: boolean): void;
+  udpReceiverClose(id: number): void;
   constants: {
     AF_INET: number; AF_INET6: number; AF_PACKET: number; AF_NETLINK: number;
     SOCK_STREAM: number; SOCK_DGRAM: number; SOCK_RAW: number; SOCK_NONBLOCK: number;

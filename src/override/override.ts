@@ -15,6 +15,7 @@
 // Nothing here loads a module Node has not loaded: the hook runs before the app, and an app that
 // prepares a module before its first require must find it unloaded (docs/internals/hook.md).
 import { wrapSocketMethods } from '../sockets/bind';
+import { wrapRecvStart } from '../sockets/udp-receive';
 import type { Stack } from '../stack/stack';
 import { codedError } from '../internal/errors';
 // Before the wrappers go in: it keeps node:dns's own functions, which the stack's resolver calls
@@ -111,7 +112,7 @@ export function override(stack: Stack): () => void {
   }
   const { TCP, UDP } = bindings();
   const undo = [wrapSocketMethods(TCP.prototype, TCP_METHODS, stack, 'tcp'), wrapSocketMethods(UDP.prototype, UDP_METHODS, stack, 'udp'),
-    replaceDns(stack), replaceNetworkInterfaces(stack)];
+    wrapRecvStart(UDP.prototype), replaceDns(stack), replaceNetworkInterfaces(stack)];
   syncESM();
   const restore = (): void => {
     if (active?.restore !== restore) return;

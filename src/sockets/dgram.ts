@@ -8,6 +8,7 @@ import type { LookupFunction } from 'node:net';
 import { boundSocket, setUdpReuseAddr, wrapSocketMethods } from './bind';
 import { codedError, invalidArgType, stackClosed } from '../internal/errors';
 import type { SocketSource } from './source';
+import { receiveOnStack } from './udp-receive';
 import { validatePort } from '../internal/validators';
 
 /** `stack.dgram`: node:dgram with every UDP socket on the stack. */
@@ -57,6 +58,8 @@ export function createStackDgram(stack: SocketSource, lookup: () => LookupFuncti
       // A udp6 handle's send and connect (its own properties, Node's send6/connect6) name zones on the stack.
       const handle = nodeState(this)?.handle as Record<string, unknown> | undefined;
       if (this.#udp6 && handle) wrapSocketMethods(handle, [['connect', 6], ['send', 6]], stack, 'udp');
+      // And it receives through iothts, which names a link-local sender's zone on the stack (udp-receive.ts).
+      if (this.#udp6 && handle) receiveOnStack(handle);
     }
 
     override emit(event: string | symbol, ...args: unknown[]): boolean {

@@ -4,13 +4,17 @@
 // vde0), both ways, and the addresses Node reports name the zone as natively. A zone that names no
 // interface (a name, or a number: Node on Linux takes a zone as a name only) fails as natively;
 // those answers come from native Node in a netns with a veth pair in the same run.
+// Receiving from a link-local sender gives 'message' with the sender's zone named on the stack, as
+// native Node does (which the same run asks over a veth pair); an unref'd socket lets the program
+// end, a ref'd one holds it.
+import { spawnSync } from 'node:child_process';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Stack } from '../../src';
-import { formatIp } from '../../src/internal/address';
+import { formatIp, parseIp } from '../../src/internal/address';
 import { native } from '../../src/internal/native';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -97,6 +101,15 @@ test('stack.net and stack.dgram: TCP both ways and UDP over fe80::...%vde0 betwe
     const got = await arrivals(2);
     expect(got).toContainEqual(['sent', 'fe80::2', u.address().port, index]);
     expect(got.map((g) => [g[0], g[1], g[3]])).toContainEqual(['connected', 'fe80::2', index]);
+    // And received: the hub's stack.dgram gets the other's datagram, its sender zoned on the hub.
+    const r = hub.dgram.createSocket('udp6');
+    const message = new Promise<[string, unknown]>((res, rej) => {
+      r.on('message', (m, rinfo) => res([String(m), rinfo])).on('error', rej);
+    });
+    await new Promise<void>((res) => r.bind(0, res));
+    await new Promise<void>((res, j) => u.send('back', r.address().port, 'fe80::9%vde0', (e) => (e ? j(e) : res())));
+    expect(await message).toEqual(['back', { address: 'fe80::2%vde0', family: 'IPv6', port: u.address().port, size: 4 }]);
+    r.close();
     u.close();
     v.close();
   } finally {
@@ -112,10 +125,17 @@ test('under the hook, in an empty netns: TCP both ways and UDP over fe80::...%vd
   const lines: Record<string, unknown>[] = [];
   await new Promise<void>((resolve, reject) => {
     let out = '';
+    let answered = false;
     child.stdout!.on('data', (d) => {
       out += d;
+      // Once the app has sent, the hub's stack answers its UDP socket, from fe80::9 port 7001.
+      const sent = /"udp":\{"address":"fe80::3%vde0","family":"IPv6","port":(\d+)/.exec(out);
+      if (sent && !answered) {
+        answered = true;
+        native.sendTo(witness, Buffer.from('back'), 6, parseIp('address', 'fe80::3').bytes, Number(sent[1]), hub.ifNameToIndex('vde0'));
+      }
       const done = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-      if (done.some((l) => 'udp' in l || 'error' in l)) {
+      if (done.some((l) => 'received' in l || 'error' in l)) {
         lines.push(...done);
         resolve();
       }
@@ -126,6 +146,7 @@ test('under the hook, in an empty netns: TCP both ways and UDP over fe80::...%vd
     { listening: { address: 'fe80::3%vde0', family: 'IPv6', port: 7003 } },
     { tcp: 'hi to fe80::9%vde0 from fe80::3%vde0', local: 'fe80::3%vde0', remote: 'fe80::9%vde0' },
     { udp: expect.objectContaining({ address: 'fe80::3%vde0', family: 'IPv6' }), sent: 4, connected: { address: 'fe80::9%vde0', family: 'IPv6', port: 7001 } },
+    { received: 'back', rinfo: { address: 'fe80::9%vde0', family: 'IPv6', port: 7001, size: 4 } },
   ]);
   const got = await arrivals(2);
   expect(got.map((g) => [g[0], g[1]])).toEqual(expect.arrayContaining([['sent', 'fe80::3'], ['connected', 'fe80::3']]));
@@ -173,5 +194,80 @@ describe('a zone that names no interface fails as natively', () => {
     } finally {
       stack.close({ linger: 0 });
     }
+  });
+});
+
+describe('receiving UDP from a link-local sender: as natively', () => {
+  const receive = path.join(fixtures, 'zone-receive.js');
+  const { report: receiveReport, gone } = require(receive) as {
+    report(dgram: unknown, local: string): Promise<unknown>;
+    gone(dgram: unknown, local: string, remove: () => void): Promise<unknown>;
+  };
+  // Native Node in a netns of its own, its only link-local address fe80::1 on veth0 (of a veth pair).
+  const natively = (args: string[]) => spawnSync('unshare', ['--net', '--', 'sh', '-c',
+    'ip link set lo up && ip link add veth0 type veth peer name veth1 && ip link set veth0 addrgenmode none && ' +
+    'ip link set veth1 addrgenmode none && ip link set veth0 up && ip link set veth1 up && ' +
+    'ip addr add fe80::1/64 dev veth0 nodad && exec "$0" "$@"', process.execPath, receive, ...args.map((a) => a.replace('%zone', '%veth0'))],
+  { encoding: 'utf8', timeout: 30000 });
+  // Under the hook, in an empty netns: the stack's vde0 has fe80::1.
+  const hooked = (args: string[]) => spawnSync('unshare', ['--net', '--', process.execPath, '--import', 'iothts/register', receive,
+    ...args.map((a) => a.replace('%zone', '%vde0'))], {
+    cwd: root, encoding: 'utf8', timeout: 30000, env: { ...process.env, IOTH_VNL: 'null://', IOTH_CONFIG: 'eth,ip=fe80::1/64,nodad' },
+  });
+  let nativeReport: unknown;
+  beforeAll(() => {
+    const run = natively(['report', 'fe80::1%zone']);
+    nativeReport = JSON.parse(run.stdout);
+  });
+
+  test("natively: 'message' with the zone in rinfo.address (so the comparisons mean something)", () => {
+    expect(nativeReport).toMatchObject({ messages: [{ text: 'hi', rinfo: { address: 'fe80::1%<zone>', family: 'IPv6', port: 'sender', size: 2 } },
+      { length: 0 }, { text: 'connected' }],
+    multicast: { text: 'multicast', rinfo: { address: 'fe80::1%<zone>', port: true } }, refused: { code: 'ECONNREFUSED', syscall: 'recvmsg' } });
+  });
+
+  test('under the hook: the same messages, field by field', () => {
+    const run = hooked(['report', 'fe80::1%zone']);
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual(nativeReport);
+  });
+
+  test("a stack's dgram: the same messages, field by field", async () => {
+    const stack = new Stack('vdestack', 'null://');
+    try {
+      stack.linkSetUpDown('lo', true);
+      stack.linkSetUpDown('vde0', true);
+      stack.ipAddrAdd('fe80::1', 64, 'vde0', { nodad: true });
+      expect(await receiveReport(stack.dgram, 'fe80::1%vde0')).toEqual(nativeReport);
+    } finally {
+      stack.close({ linger: 0 });
+    }
+  });
+
+  test("a sender's interface gone before the read: the same 'error' (ENXIO, uv_if_indextoiid)", async () => {
+    const there = JSON.parse(natively(['gone', 'fe80::1%zone']).stdout) as unknown;
+    expect(there).toMatchObject({ error: { code: 'ENXIO', syscall: 'uv_if_indextoiid' } });
+    const stack = new Stack('vdestack', 'null://');
+    try {
+      stack.linkSetUpDown('lo', true);
+      stack.linkSetUpDown('vde0', true);
+      stack.ipAddrAdd('fe80::1', 64, 'vde0', { nodad: true });
+      expect(await gone(stack.dgram, 'fe80::1%vde0', () => stack.ipLinkDel('vde0'))).toEqual(there);
+    } finally {
+      stack.close({ linger: 0 });
+    }
+  });
+
+  test("an unref'd socket lets the program end, a ref'd one holds it until its datagram, a throwing listener is uncaught", () => {
+    for (const args of [['unref'], ['ref', 'fe80::1%zone'], ['throw', 'fe80::1%zone']]) {
+      const [there, here] = [natively(args), hooked(args)];
+      const shown = (r: typeof there) => ({
+        status: r.status, signal: r.signal, stdout: r.stdout.replace(/"port":\d+/, '"port":N'),
+        thrown: /^Error: .*$/m.exec(r.stderr)?.[0] ?? null,
+      });
+      expect({ args, ...shown(here) }).toEqual({ args, ...shown(there) });
+    }
+    expect(natively(['ref', 'fe80::1%zone']).stdout).toMatch(/"text":"late","family":"IPv6","zoned":true/);
+    expect(natively(['throw', 'fe80::1%zone'])).toMatchObject({ status: 1, stderr: expect.stringContaining('Error: thrown at late') });
   });
 });
