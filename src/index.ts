@@ -11,7 +11,9 @@ export type { StackNet } from './sockets/net';
 export type { StackDgram } from './sockets/dgram';
 export type { HostEntry, HostsTable, LookupAddress, ResolverOptions, ResultOrder, StackDns, StackDnsPromises } from './dns';
 // The resolver classes stack.dns.Resolver and stack.dns.promises.Resolver construct.
-export type { Callback as ResolverCallback, Resolver as DnsResolver } from './dns/resolver';
+export type { Callback as ResolverCallback, QueryRequest, Resolver as DnsResolver, TlsaRecord } from './dns/resolver';
+// What lookup() returns and calls back, as node:dns's.
+export type { LookupCallback, LookupOne, LookupRequest } from './dns/lookup';
 export type { PromiseResolver as DnsPromisesResolver } from './dns/promises';
 export type { ConfigResult, Dhcp4Lease, Dhcp6Lease, Method as ConfigMethod, RouterAdvertisement } from './config';
 export type { PrefixInfo } from './config/rd';

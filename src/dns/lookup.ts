@@ -24,8 +24,10 @@ interface Settings {
   all: boolean;
   order: ResultOrder;
 }
-type LookupOne = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
-type LookupCallback =
+/** lookup()'s callback for one address (no `all: true`), as node:dns calls it. */
+export type LookupOne = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+/** lookup()'s callback in any form: one address, or the list with `all: true`. */
+export type LookupCallback =
   (err: NodeJS.ErrnoException | null, address?: string | LookupAddress[] | null, family?: number) => void;
 
 const { ADDRCONFIG, V4MAPPED, ALL } = nodeDns;
