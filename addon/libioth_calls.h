@@ -83,6 +83,14 @@ int iothts_iplink_del(struct ioth *stack, const char *ifname, unsigned int ifind
  * the stack's socket count never returns to zero and ioth_delstack then fails with EBUSY.) */
 long iothts_nldump(struct ioth *stack, int type, int family, void **out);
 
+/* How many frames the stack's links (loopback aside) hold that their driver has not yet handed on:
+ * waiting in a root qdisc, or passed to the driver and neither transmitted nor dropped. For a tap
+ * that is what vdestack's helper has not read yet (a tap counts a frame transmitted when its
+ * reader takes it): the helper ends at the next wake-up that sees its command pipe closed, before
+ * reading the tap, so a frame still there when the stack is deleted never reaches the network.
+ * -1 with errno set if the stack's netlink cannot say. */
+long iothts_bridge_backlog(struct ioth *stack);
+
 /* The stack's TCP sockets (IPv4 and IPv6, every state), counted through NETLINK_SOCK_DIAG (a
  * socket opened in the stack, as for the dumps above), indexed by the kernel's TCP state (1
  * ESTABLISHED, 2 SYN_SENT, 3 SYN_RECV, 4 FIN_WAIT1, 5 FIN_WAIT2, 6 TIME_WAIT, 7 CLOSE, 8 CLOSE_WAIT,

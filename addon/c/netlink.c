@@ -1,6 +1,7 @@
 /* The netlink requests iothts makes itself, through a netlink socket of the stack (libioth's
  * nldialog, or ioth_msocket(AF_NETLINK)): the dumps behind links/addresses/routes, the TCP summary
- * (NETLINK_SOCK_DIAG), an on-link route and an address with IFA_FLAGS, which nlinline cannot send. */
+ * (NETLINK_SOCK_DIAG), the bridge's backlog, an on-link route and an address with IFA_FLAGS, which
+ * nlinline cannot send. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
@@ -12,6 +13,8 @@
 #include <netinet/in.h>
 #include <linux/sock_diag.h>
 #include <linux/inet_diag.h>
+#include <linux/if_link.h>
+#include <linux/pkt_sched.h>
 #include "../libioth_calls.h"
 #include "broker.h"
 
@@ -263,4 +266,118 @@ int iothts_tcp_summary(struct ioth *stack, struct iothts_tcp_summary *out) {
   ioth_close(fd);
   errno = saved;
   return rv;
+}
+
+/* One entry per link: what its root qdisc passed to the driver and still holds, and what the
+ * driver counted as transmitted or dropped. Counters are compared modulo 2^32 (the qdisc's are
+ * 32-bit). */
+struct link_tally {
+  int ifindex;
+  uint32_t qdisc_sent, qdisc_queued, link_done;
+  int has_qdisc, has_link;
+};
+struct tallies {
+  struct link_tally t[64];
+  int n;
+};
+
+static struct link_tally *tally_of(struct tallies *all, int ifindex) {
+  for (int i = 0; i < all->n; i++)
+    if (all->t[i].ifindex == ifindex)
+      return &all->t[i];
+  if (all->n == 64)
+    return NULL;
+  struct link_tally *t = &all->t[all->n++];
+  memset(t, 0, sizeof(*t));
+  t->ifindex = ifindex;
+  return t;
+}
+
+static int tally_qdisc(const struct nlmsghdr *h, void *arg) {
+  if (h->nlmsg_type != RTM_NEWQDISC || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct tcmsg)))
+    return 0;
+  const struct tcmsg *m = NLMSG_DATA(h);
+  if (m->tcm_parent != TC_H_ROOT)
+    return 0;
+  int len = (int) h->nlmsg_len - NLMSG_LENGTH(sizeof(struct tcmsg));
+  for (const struct rtattr *a = (const void *) ((const char *) m + NLMSG_ALIGN(sizeof(*m))); RTA_OK(a, len);
+       a = RTA_NEXT(a, len)) {
+    if (a->rta_type != TCA_STATS || RTA_PAYLOAD(a) < sizeof(struct tc_stats))
+      continue;
+    struct tc_stats st;
+    memcpy(&st, RTA_DATA(a), sizeof(st));
+    struct link_tally *t = tally_of(arg, m->tcm_ifindex);
+    if (t != NULL) {
+      t->qdisc_sent = st.packets;
+      t->qdisc_queued = st.qlen;
+      t->has_qdisc = 1;
+    }
+  }
+  return 0;
+}
+
+static int tally_link(const struct nlmsghdr *h, void *arg) {
+  if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+    return 0;
+  const struct ifinfomsg *m = NLMSG_DATA(h);
+  if (m->ifi_flags & IFF_LOOPBACK)
+    return 0;
+  int len = (int) h->nlmsg_len - NLMSG_LENGTH(sizeof(struct ifinfomsg));
+  for (const struct rtattr *a = (const void *) ((const char *) m + NLMSG_ALIGN(sizeof(*m))); RTA_OK(a, len);
+       a = RTA_NEXT(a, len)) {
+    if (a->rta_type != IFLA_STATS64 || RTA_PAYLOAD(a) < offsetof(struct rtnl_link_stats64, tx_dropped) + 8)
+      continue;
+    struct rtnl_link_stats64 st;
+    memset(&st, 0, sizeof(st));
+    memcpy(&st, RTA_DATA(a), RTA_PAYLOAD(a) < sizeof(st) ? RTA_PAYLOAD(a) : sizeof(st));
+    struct link_tally *t = tally_of(arg, m->ifi_index);
+    if (t != NULL) {
+      t->link_done = (uint32_t) (st.tx_packets + st.tx_dropped);
+      t->has_link = 1;
+    }
+  }
+  return 0;
+}
+
+long iothts_bridge_backlog(struct ioth *stack) {
+  int fd = nl_socket(stack, NETLINK_ROUTE);
+  if (fd < 0)
+    return -1;
+  struct tallies all = {.n = 0};
+  struct {
+    struct nlmsghdr h;
+    struct tcmsg t;
+  } qreq;
+  memset(&qreq, 0, sizeof(qreq));
+  qreq.h.nlmsg_len = sizeof(qreq);
+  qreq.h.nlmsg_type = RTM_GETQDISC;
+  qreq.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  qreq.h.nlmsg_seq = 1;
+  struct {
+    struct nlmsghdr h;
+    struct ifinfomsg i;
+  } lreq;
+  memset(&lreq, 0, sizeof(lreq));
+  lreq.h.nlmsg_len = sizeof(lreq);
+  lreq.h.nlmsg_type = RTM_GETLINK;
+  lreq.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  lreq.h.nlmsg_seq = 2;
+  /* The qdisc first: a frame it passes on between the two dumps is then in the link's count too
+   * or still in the difference, never in neither. */
+  int rv = nl_dump(fd, 0, &qreq, sizeof(qreq), tally_qdisc, &all);
+  if (rv == 0)
+    rv = nl_dump(fd, 0, &lreq, sizeof(lreq), tally_link, &all);
+  int saved = errno;
+  ioth_close(fd);
+  if (rv < 0)
+    return errno = saved, -1;
+  long backlog = 0;
+  for (int i = 0; i < all.n; i++) {
+    const struct link_tally *t = &all.t[i];
+    if (!t->has_qdisc || !t->has_link)
+      continue;
+    int32_t passed = (int32_t) (t->qdisc_sent - t->link_done);  /* negative for a noqueue link */
+    backlog += t->qdisc_queued + (passed > 0 ? passed : 0);
+  }
+  return backlog;
 }

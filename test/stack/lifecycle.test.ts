@@ -185,3 +185,47 @@ test('at exit, stacks are deleted without waiting for their devices or loading a
     await until(() => `net namespaces back near ${before} (now ${netnsObjects()})`, () => netnsObjects()! <= before + 8, { timeout: 5000, interval: 50 });
   }
 });
+
+// vdestack's helper ends at the wake-up that sees its command pipe closed, before it reads its tap:
+// a frame queued there when the stack is deleted never left. close() waits (at most 100 ms) until
+// the helper has taken what the stack sent. Made certain here by stopping the helper: the datagram
+// waits on the tap, and the helper resumes 30 ms into close(), seeing both the frame and the closed
+// pipe at once, unless close() waited.
+test('close() lets the frames already sent leave before the bridge goes', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const { spawn } = await import('node:child_process');
+  const { until } = await import('../helpers/until');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iothts-drain-'));
+  const receiver = new Stack('vdestack', `hub://${dir}/hub`);
+  const before = childrenOf(process.pid);
+  const sender = new Stack('vdestack', `vde://${dir}/hub`);
+  const [helper] = childrenOf(process.pid).filter((p) => !before.includes(p));
+  for (const [i, s] of [receiver, sender].entries()) {
+    s.linkSetUpDown('vde0', true);
+    s.ipAddrAdd(`10.7.0.${i + 1}`, 24, 'vde0');
+  }
+  const inbox = receiver.dgram.createSocket('udp4');
+  const out = sender.dgram.createSocket('udp4');
+  try {
+    const got: string[] = [];
+    inbox.on('message', (m) => got.push(m.toString()));
+    await new Promise<void>((r) => inbox.bind(7000, '10.7.0.1', r));
+    const send = (text: string) => new Promise<void>((r, j) => out.send(text, 7000, '10.7.0.1', (e) => (e ? j(e) : r())));
+    await send('first'); // resolves the receiver's link address
+    await until(() => 'the first datagram', () => got.includes('first'), { timeout: 5000 });
+
+    process.kill(helper, 'SIGSTOP');
+    await send('last'); // on the tap, which the stopped helper does not read
+    spawn('sh', ['-c', `sleep 0.03; kill -CONT ${helper}`], { stdio: 'ignore' });
+    out.close();
+    sender.close();
+    await until(() => `the last datagram (got ${JSON.stringify(got)})`, () => got.includes('last'), { timeout: 3000 });
+  } finally {
+    try { process.kill(helper, 'SIGCONT'); } catch { /* gone */ }
+    for (const s of [out, inbox]) try { s.close(); } catch { /* closed */ }
+    sender.close();
+    receiver.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
