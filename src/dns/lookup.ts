@@ -3,6 +3,7 @@
 import * as nodeDns from 'node:dns';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
+import { destinationOrder } from './address-order';
 import { DnsEngine, reverseName } from './engine';
 import { DnsFailure, NO_SERVER, toDnsError } from './errors';
 import { emptyHostnameLookup, emptyHostnamePromisesLookup, nodeOrderError, nodeServiceAddressError } from '../internal/node-reference';
@@ -111,7 +112,8 @@ async function fromDns(engine: DnsEngine, hostname: string, families: Array<4 | 
 
 /**
  * getaddrinfo(): hosts table, then DNS; V4MAPPED, ADDRCONFIG and the result order applied.
- * 'verbatim' is the order found: the hosts table's, or for DNS the A answers then the AAAA ones.
+ * 'verbatim' is getaddrinfo's own order: glibc's destination address selection on the stack
+ * (address-order.ts); 'ipv4first' and 'ipv6first' then move one family ahead, as Node does.
  */
 async function addresses(engine: DnsEngine, hostname: string, s: Settings): Promise<LookupAddress[]> {
   const mapped = s.family === 6 && (s.hints & V4MAPPED) !== 0;
@@ -128,6 +130,7 @@ async function addresses(engine: DnsEngine, hostname: string, s: Settings): Prom
   const configured = (s.hints & ADDRCONFIG) !== 0 ? configuredFamilies(engine) : null;
   if (configured) list = list.filter((a) => configured[a.address.startsWith('::ffff:') ? 4 : a.family]);
   if (list.length === 0) throw new DnsFailure('ENOTFOUND');
+  list = await destinationOrder(engine.transport, list);
   if (s.order === 'verbatim') return list;
   const first = s.order === 'ipv4first' ? 4 : 6;
   return [...list.filter((a) => a.family === first), ...list.filter((a) => a.family !== first)];

@@ -387,7 +387,9 @@ describe('search domains', () => {
 
 describe('lookup', () => {
   test('families, all, and the answer for one address', async () => {
-    expect(await call(dns.lookup, 'www.example.test')).toEqual(['10.53.0.10', 4]);
+    // getaddrinfo's order: both families reachable on the link, IPv6's precedence (40) is IPv4's (10).
+    expect(await call(dns.lookup, 'www.example.test')).toEqual(['fd00:53::10', 6]);
+    expect(await call(dns.lookup, 'www.example.test', { order: 'ipv4first' })).toEqual(['10.53.0.10', 4]);
     expect(await call(dns.lookup, 'www.example.test', 6)).toEqual(['fd00:53::10', 6]);
     expect(await call(dns.lookup, 'www.example.test', { family: 'IPv4', all: true })).toEqual([
       { address: '10.53.0.10', family: 4 }, { address: '10.53.0.11', family: 4 },
@@ -428,7 +430,7 @@ describe('lookup', () => {
     expect(await call(dns.lookup, '10.1.2.3')).toEqual(['10.1.2.3', 4]);
     expect(await call(dns.lookup, '::1', { all: true })).toEqual([{ address: '::1', family: 6 }]);
     expect(await call(dns.lookup, 'localhost', { all: true, order: 'verbatim' })).toEqual([
-      { address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 },
+      { address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 },
     ]);
     expect(await call(dns.lookup, 'LOCALHOST.', 6)).toEqual(['::1', 6]);
     expect(await call(dns.lookup, 'client.stack')).toEqual([CLIENT4, 4]); // transport.hosts()
@@ -478,7 +480,7 @@ describe('promises', () => {
     expect(await p.resolve('example.test', 'NS')).toEqual(['ns1.example.test', 'ns2.example.test']);
     expect(await p.resolveSrv('_sip._tcp.example.test')).toEqual(asNode('SRV', { name: 'sip.example.test', port: 5060, priority: 10, weight: 5 }));
     expect(await p.reverse('10.53.0.10')).toEqual(['www.example.test']);
-    expect(await p.lookup('www.example.test')).toEqual({ address: '10.53.0.10', family: 4 });
+    expect(await p.lookup('www.example.test')).toEqual({ address: 'fd00:53::10', family: 6 });
     expect(await p.lookup('www.example.test', { all: true, family: 6 })).toEqual([{ address: 'fd00:53::10', family: 6 }]);
     expect(await p.lookupService(SERVER4, 53)).toEqual({ hostname: 'ns1.example.test', service: 'domain' });
     await expect(p.resolveCname('nowhere.example.test')).rejects.toMatchObject({ code: 'ENOTFOUND', syscall: 'queryCname' });
