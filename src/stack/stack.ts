@@ -26,6 +26,7 @@ import { OpenStack, track, untrack } from './lifecycle';
 import { checkLinger, waitUntilSent } from './linger';
 import { toAddresses, toLinks, toNetworkInterfaces, toRoutes } from './listings';
 import { expectedInterfaces, parseStackOptions } from './options';
+import { withVnlDefaults } from './vnl-defaults';
 import type * as RouteArgs from './route-args';
 import type { AddressInfo, CloseOptions, InterfaceRef, IpAddrAddOptions, LinkInfo, RouteInfo, RouteSpec, SocketFamily, SocketKind, ShareOptions, StackOptions, StackShare } from './types';
 import { validateIfname, validateInteger, validateText } from '../internal/validators';
@@ -98,7 +99,7 @@ export class Stack implements Disposable {
 
     const spec = this.pluginOptions ? `${this.plugin},${this.pluginOptions}` : this.plugin;
     try {
-      this.#native = new native.NativeStack(spec, [...this.vnls]);
+      this.#native = new native.NativeStack(spec, this.vnls.map(withVnlDefaults));
     } catch (err) {
       throw diagnose().creationError(err, this.plugin, this.vnls);
     }
