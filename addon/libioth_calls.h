@@ -88,8 +88,9 @@ long iothts_nldump(struct ioth *stack, int type, int family, void **out);
  * that is what vdestack's helper has not read yet (a tap counts a frame transmitted when its
  * reader takes it): the helper ends at the next wake-up that sees its command pipe closed, before
  * reading the tap, so a frame still there when the stack is deleted never reaches the network.
- * -1 with errno set if the stack's netlink cannot say. */
-long iothts_bridge_backlog(struct ioth *stack);
+ * netns as for iothts_socket (the netlink socket is a plain one of the stack, opened by setns where
+ * allowed). -1 with errno set if the stack's netlink cannot say. */
+long iothts_bridge_backlog(struct ioth *stack, int netns);
 
 /* The stack's TCP sockets (IPv4 and IPv6, every state), counted through NETLINK_SOCK_DIAG (a
  * socket opened in the stack, as for the dumps above), indexed by the kernel's TCP state (1

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 #include <ioth.h>
 #include <netinet/in.h>
 #include <linux/sock_diag.h>
@@ -339,10 +340,12 @@ static int tally_link(const struct nlmsghdr *h, void *arg) {
   return 0;
 }
 
-long iothts_bridge_backlog(struct ioth *stack) {
-  int fd = nl_socket(stack, NETLINK_ROUTE);
+long iothts_bridge_backlog(struct ioth *stack, int netns) {
+  int fd = iothts_socket(stack, netns, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE, NULL);
   if (fd < 0)
     return -1;
+  struct timeval timeout = {2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   struct tallies all = {.n = 0};
   struct {
     struct nlmsghdr h;
@@ -364,11 +367,11 @@ long iothts_bridge_backlog(struct ioth *stack) {
   lreq.h.nlmsg_seq = 2;
   /* The qdisc first: a frame it passes on between the two dumps is then in the link's count too
    * or still in the difference, never in neither. */
-  int rv = nl_dump(fd, 0, &qreq, sizeof(qreq), tally_qdisc, &all);
+  int rv = nl_dump(fd, 1, &qreq, sizeof(qreq), tally_qdisc, &all);
   if (rv == 0)
-    rv = nl_dump(fd, 0, &lreq, sizeof(lreq), tally_link, &all);
+    rv = nl_dump(fd, 1, &lreq, sizeof(lreq), tally_link, &all);
   int saved = errno;
-  ioth_close(fd);
+  close(fd);
   if (rv < 0)
     return errno = saved, -1;
   long backlog = 0;

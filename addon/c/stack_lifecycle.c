@@ -170,56 +170,55 @@ static void persist_taps(const struct iothts_stack *stack) {
       ioctl(stack->fds[i].fd, TUNSETPERSIST, 1);
 }
 
-struct delstack_job {
-  struct ioth *ioth;
-  int rv, err;
-};
-
-static void *run_delstack(void *arg) {
-  struct delstack_job *job = arg;
-  job->rv = ioth_delstack(job->ioth);
-  job->err = errno;
-  return NULL;
-}
-
 /* Longest wait for the helper to take the frames already queued on its taps (it normally does
  * within microseconds; a helper that is not scheduled, or stopped, may take longer). */
 #define BRIDGE_DRAIN_MS 100
 
-/* Until vdestack's helper has read every frame queued on the stack's taps, at most bound_ms:
+/* Until vdestack's helper has read every frame queued on the stack's taps, at most BRIDGE_DRAIN_MS:
  * deleting the stack closes the helper's command pipe, and at the wake-up that sees it the helper
  * ends without reading its taps, so frames sent just before close() (a DHCP RELEASE, the RST
- * of a destroyed connection, a last datagram) would be lost. Also at the process's end. */
-static void wait_bridge_drained(struct ioth *ioth, unsigned int bound_ms) {
+ * of a destroyed connection, a last datagram) would be lost. Also at the process's end. Run by the
+ * deleting thread, inside the delete bound: the netlink socket it opens may need the helper (no
+ * setns), and a helper that stopped answering is killed at the bound like for ioth_delstack. */
+static void wait_bridge_drained(struct ioth *ioth, int netns) {
   struct timespec start, now, pause = {0, 1000000L};
   clock_gettime(CLOCK_MONOTONIC, &start);
   for (;;) {
-    long backlog = iothts_bridge_backlog(ioth);
+    long backlog = iothts_bridge_backlog(ioth, netns);
     if (backlog <= 0)  /* drained, or the stack cannot tell: nothing to wait for */
       return;
     clock_gettime(CLOCK_MONOTONIC, &now);
     long elapsed_ms = (now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L;
-    if (elapsed_ms >= (long) bound_ms)
+    if (elapsed_ms >= BRIDGE_DRAIN_MS)
       return;
     nanosleep(&pause, NULL);
   }
 }
 
-int iothts_delstack(struct iothts_stack *stack, unsigned int bound_ms) {
-  struct delstack_job job = {stack->ioth, -1, 0};
-  if (getenv("NODRAIN") == NULL && stack->helper > 0) {
-    unsigned int drain_ms = bound_ms < BRIDGE_DRAIN_MS ? bound_ms : BRIDGE_DRAIN_MS;
-    struct timespec before, after;
-    clock_gettime(CLOCK_MONOTONIC, &before);
-    wait_bridge_drained(stack->ioth, drain_ms);
-    clock_gettime(CLOCK_MONOTONIC, &after);
-    long spent = (after.tv_sec - before.tv_sec) * 1000L + (after.tv_nsec - before.tv_nsec) / 1000000L;
-    bound_ms = spent >= (long) bound_ms ? 0 : bound_ms - (unsigned int) spent;
+struct delstack_job {
+  struct ioth *ioth;
+  int netns, drain;
+  int rv, err;
+};
+
+static void *run_delstack(void *arg) {
+  struct delstack_job *job = arg;
+  if (job->drain) {
+    wait_bridge_drained(job->ioth, job->netns);
+    iothts_release_thread();  /* the fast path's cached fd of this thread's own namespace */
   }
+  job->rv = ioth_delstack(job->ioth);
+  job->err = errno;
+  return NULL;
+}
+
+int iothts_delstack(struct iothts_stack *stack, unsigned int bound_ms) {
+  struct delstack_job job = {stack->ioth, stack->netns, stack->helper > 0, -1, 0};
   if (atomic_load(&process_ending))
     persist_taps(stack);
   pthread_t thread;
   if (pthread_create(&thread, NULL, run_delstack, &job) != 0) {
+    job.drain = 0;  /* on this thread, nothing may wait on the helper without a bound */
     run_delstack(&job);
   } else {
     struct timespec deadline;
