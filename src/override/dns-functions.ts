@@ -7,8 +7,9 @@ import { promisify } from 'node:util';
 type Fn = (this: unknown, ...args: unknown[]) => unknown;
 type Target = Record<string | symbol, unknown>;
 
-// node:dns's names the stack's resolver takes over (getDefaultResultOrder & co. stay Node's).
-const REPLACED = /^(?:lookup|lookupService|resolve\w*|reverse|getServers|setServers|Resolver)$/;
+// node:dns's names the stack's resolver takes over (getDefaultResultOrder & co. stay Node's, and so
+// do lookup and lookupService: dns-binding.ts answers the binding calls they make).
+const REPLACED = /^(?:resolve\w*|reverse|getServers|setServers|Resolver)$/;
 
 /**
  * Puts thin wrappers of `source()`'s functions in `target`'s place, for each of its own replaced

@@ -8,9 +8,10 @@
 // opened into the handle instead. Every path of Node ends in these handles: net, http, https, tls,
 // http2, the global fetch (undici), dgram, cluster, and whatever captured a class or a function
 // before; ESM and CommonJS alike. UNIX sockets and pipes use other handle classes and stay on
-// the host. node:dns's functions and classes are replaced by the stack's (c-ares opens sockets in
-// C++ that cannot be redirected, so it is replaced, not redirected), by thin functions that load
-// the stack's resolver at their first call (dns-functions.ts), then synced to ESM imports.
+// the host. node:dns's lookup() and lookupService() stay Node's, answered by the stack's resolver
+// through the two binding calls they make (dns-binding.ts); its queries and Resolver are replaced
+// by the stack's (c-ares opens sockets in C++ that cannot be redirected), by thin functions that
+// load the stack's resolver at their first call (dns-functions.ts), then synced to ESM imports.
 // os.networkInterfaces() lists the stack's interfaces (interfaces.ts).
 // Nothing here loads a module Node has not loaded: the hook runs before the app, and an app that
 // prepares a module before its first require must find it unloaded (docs/internals/hook.md).
@@ -21,6 +22,7 @@ import { codedError } from '../internal/errors';
 // Before the wrappers go in: it keeps node:dns's own functions, which the stack's resolver calls
 // for Node's exact errors (a wrapper captured there would call the stack's resolver back forever).
 import '../internal/node-reference';
+import { answerLookupsFrom } from './dns-binding';
 import { replaceDnsFunctions } from './dns-functions';
 import { replaceNetworkInterfaces } from './interfaces';
 
@@ -76,6 +78,7 @@ function replaceDns(stack: Stack): () => void {
   // The module objects themselves (an `import * as` namespace would be a read-only copy of them).
   const dns = require('node:dns') as typeof import('node:dns');
   const undo = [
+    answerLookupsFrom(quietBinding('cares_wrap'), stack),
     replaceDnsFunctions(dns as unknown as Exports, () => stack.dns as unknown as Exports),
     replaceDnsFunctions(dns.promises as unknown as Exports, () => stack.dns.promises as unknown as Exports),
   ];

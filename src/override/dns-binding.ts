@@ -1,0 +1,69 @@
+// node:dns's lookup() and lookupService() under the override stay Node's own functions (callback and
+// promise styles): their checks, request objects, result shapes, errors, util.promisify, net's use of
+// them and their `dns` performance entries are Node's by construction. Only the two calls they make
+// into the cares_wrap binding, getaddrinfo and getnameinfo (libuv's, on the host), are answered by
+// the overriding stack's resolver instead: the same hosts table, DNS servers and order rules as
+// `stack.dns.lookup()`, through the stack's own sockets.
+import { getSystemErrorMap } from 'node:util';
+import type { Stack } from '../stack/stack';
+
+type Req = {
+  oncomplete(err: number, ...results: unknown[]): void;
+  callback?: (err: Error) => void;
+  reject?: (err: Error) => void;
+};
+type Binding = Record<string, unknown>;
+
+/** libuv's error number for `name` (e.g. EAI_NONAME), as the running Node knows it. */
+function uvError(name: string): number {
+  for (const [errno, [n]] of getSystemErrorMap()) if (n === name) return errno;
+  throw new Error(`iothts: internal error: this Node has no ${name}`);
+}
+
+/** getaddrinfo's and getnameinfo's failures as libuv reports them (Node names EAI_NONAME "ENOTFOUND"). */
+function uvCodeOf(err: NodeJS.ErrnoException): number | null {
+  switch (err.code) {
+    case 'ENOTFOUND': return uvError('EAI_NONAME');
+    case 'EAI_AGAIN': return uvError('EAI_AGAIN');
+    case 'EINVAL': return uvError('EINVAL');
+    default: return null;
+  }
+}
+
+/** A failure: libuv's number where it is one of getaddrinfo's, else the error itself (a closed stack). */
+function fail(req: Req, err: NodeJS.ErrnoException): void {
+  const code = uvCodeOf(err);
+  if (code !== null) req.oncomplete(code);
+  else if (typeof req.reject === 'function') req.reject(err);
+  else if (typeof req.callback === 'function') req.callback(err);
+  else req.oncomplete(uvError('EAI_FAIL'));
+}
+
+// The result order as Node passes it: a number from 22 on (0 verbatim, 1 ipv4first, 2 ipv6first),
+// `verbatim` as a boolean before.
+const ORDERS = ['verbatim', 'ipv4first', 'ipv6first'] as const;
+const orderOf = (order: unknown) => (typeof order === 'boolean' ? (order ? 'verbatim' : 'ipv4first') : ORDERS[Number(order)] ?? 'verbatim');
+
+/** Installs the stack's getaddrinfo and getnameinfo in `cares` (the cares_wrap binding); returns the undo. */
+export function answerLookupsFrom(cares: Binding, stack: Stack): () => void {
+  const saved = { getaddrinfo: cares.getaddrinfo, getnameinfo: cares.getnameinfo };
+  cares.getaddrinfo = function getaddrinfo(req: Req, hostname: string, family: number, hints: number,
+    order: unknown): number {
+    // libuv refuses at once a name that does not fit its buffer (Node then reports it from nextTick).
+    if (Buffer.byteLength(hostname) > 255) return uvError('EINVAL');
+    const options = { family, hints, all: true as const, order: orderOf(order) };
+    stack.dns.lookup(hostname, options, (err: NodeJS.ErrnoException | null, list: Array<{ address: string }>) => {
+      if (err) fail(req, err);
+      else req.oncomplete(0, list.map((a) => a.address));
+    });
+    return 0;
+  };
+  cares.getnameinfo = function getnameinfo(req: Req, address: string, port: number): number {
+    stack.dns.lookupService(address, port, (err: NodeJS.ErrnoException | null, hostname?: string, service?: string) => {
+      if (err) fail(req, err);
+      else req.oncomplete(0, hostname, service);
+    });
+    return 0;
+  };
+  return () => Object.assign(cares, saved);
+}
