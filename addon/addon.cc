@@ -83,6 +83,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeStack", NativeStack::Init(env));
   exports.Set("pluginDir", Napi::Function::New<JS_PluginDir>(env, "pluginDir"));
   exports.Set("bindSocket", Napi::Function::New<JS_BindSocket>(env, "bindSocket"));
+  exports.Set("connectSocket", Napi::Function::New<JS_ConnectSocket>(env, "connectSocket"));
   exports.Set("setSocketOption", Napi::Function::New<JS_SetSocketOption>(env, "setSocketOption"));
   exports.Set("sendTo", Napi::Function::New<JS_SendTo>(env, "sendTo"));
   exports.Set("unsentBytes", Napi::Function::New<JS_UnsentBytes>(env, "unsentBytes"));

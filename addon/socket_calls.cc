@@ -85,6 +85,23 @@ Napi::Value JS_BindSocket(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// connectSocket(fd, family 4|6, addr: Buffer, port, scopeId): a plain connect(2) of a stack socket.
+// For UDP it sends nothing: the stack's kernel picks the route and the source address, which
+// getsockname then tells (how getaddrinfo judges each answer's source, dns/address-order.ts).
+Napi::Value JS_ConnectSocket(const Napi::CallbackInfo &info) {
+  Args a{info, "connectSocket"};
+  a.Count(5);
+  int fd = SocketArg(a, 0, "connect");
+  int family = a.Family(1);
+  std::vector<uint8_t> addr = a.Bytes(2, a.AddrLen(family));
+  uint16_t port = static_cast<uint16_t>(a.Uint(3, 0, 65535));
+  uint32_t scope = a.Uint(4, 0, kMaxIfindex);
+  sockaddr_storage ss;
+  socklen_t len = SockAddr(&ss, family, addr, port, scope);
+  Check(info.Env(), "connect", [&] { return connect(fd, reinterpret_cast<sockaddr *>(&ss), len); });
+  return info.Env().Undefined();
+}
+
 // setSocketOption(fd, name, value): the few options the configuration protocols (DHCP, router
 // solicitation) need and Node's dgram cannot set: "bindtodevice" (interface name), "broadcast"
 // (boolean), "multicast_hops6" (0-255), "multicast_if6" (interface index); and "reuseaddr",

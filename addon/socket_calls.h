@@ -7,6 +7,7 @@
 namespace iothts {
 
 Napi::Value JS_BindSocket(const Napi::CallbackInfo &info);
+Napi::Value JS_ConnectSocket(const Napi::CallbackInfo &info);
 Napi::Value JS_SetSocketOption(const Napi::CallbackInfo &info);
 Napi::Value JS_SendTo(const Napi::CallbackInfo &info);
 Napi::Value JS_RecvFrom(const Napi::CallbackInfo &info);

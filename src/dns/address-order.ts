@@ -117,8 +117,15 @@ function compare(a: Candidate, b: Candidate): number {
   return rule9(a, b) || a.index - b.index;
 }
 
-/** The source address the stack picks to reach `address` (a UDP socket connected there), or null. */
+/** The source address towards `address`: the transport's, or a UDP socket connected there; null if none. */
 function sourceFor(transport: DnsTransport, entry: LookupAddress): Promise<string | null> {
+  if (transport.sourceAddress) {
+    try {
+      return Promise.resolve(transport.sourceAddress(entry.address));
+    } catch {
+      return Promise.resolve(null);
+    }
+  }
   return new Promise((resolve) => {
     let socket: ReturnType<DnsTransport['udpSocket']>;
     try {
@@ -144,19 +151,23 @@ function sourceFor(transport: DnsTransport, entry: LookupAddress): Promise<strin
   });
 }
 
-/** The prefix length of `source` among the stack's addresses (0 if it is not listed). */
-function prefixLenOf(transport: DnsTransport, source: string): number {
-  const v4 = source.replace(/^::ffff:/i, '');
+/** The prefix lengths of the stack's IPv4 addresses, by address. */
+function prefixLengths(transport: DnsTransport): Map<string, number> {
+  const out = new Map<string, number>();
   for (const a of Object.values(transport.interfaces?.() ?? {}).flat()) {
-    if (a && a.address === v4 && a.cidr) return Number(a.cidr.split('/')[1]);
+    if (a && a.cidr && !a.address.includes(':')) out.set(a.address, Number(a.cidr.split('/')[1]));
   }
-  return 0;
+  return out;
 }
 
 /** `list` in getaddrinfo's order on the stack (one answer, or none: as it is). */
 export async function destinationOrder<T extends LookupAddress>(transport: DnsTransport, list: T[]): Promise<T[]> {
   if (list.length < 2) return list;
   const sources = await Promise.all(list.map((entry) => sourceFor(transport, entry)));
+  // IPv4's rule 9 needs the sources' prefix lengths: listed (a netlink dump) only when two usable
+  // IPv4 answers may come to it.
+  const v4Usable = list.filter((e, i) => e.family === 4 && sources[i] !== null).length;
+  const lengths = v4Usable >= 2 ? prefixLengths(transport) : new Map<string, number>();
   const candidates: Array<Candidate<T>> = list.map((entry, index) => {
     const source = sources[index];
     return {
@@ -164,7 +175,7 @@ export async function destinationOrder<T extends LookupAddress>(transport: DnsTr
       index,
       dst: bytes16(entry.address),
       src: source === null ? null : bytes16(source),
-      srcPrefixLen: source === null || entry.family === 6 ? 0 : prefixLenOf(transport, source),
+      srcPrefixLen: source === null || entry.family === 6 ? 0 : lengths.get(source.replace(/^::ffff:/i, '')) ?? 0,
     };
   });
   return candidates.sort(compare).map((c) => c.entry);

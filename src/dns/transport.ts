@@ -20,4 +20,9 @@ export interface DnsTransport {
    * ADDRCONFIG hint. Without it ADDRCONFIG filters nothing.
    */
   interfaces?(): NodeJS.Dict<NetworkInterfaceInfo[]>;
+  /**
+   * The source address the stack would use to reach `address`, or null with no route there, for
+   * lookup()'s answer order. Without it, a UDP socket from udpSocket() is connected there and asked.
+   */
+  sourceAddress?(address: string): string | null;
 }

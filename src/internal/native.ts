@@ -130,6 +130,7 @@ export interface Native {
    */
   processEnding(): void;
   bindSocket(fd: number, family: 4 | 6, addr: Buffer, port: number, reuseAddr: boolean, v6Only: boolean): void;
+  connectSocket(fd: number, family: 4 | 6, addr: Buffer, port: number, scopeId: number): void;
   setSocketOption(fd: number, name: 'bindtodevice', value: string): void;
   setSocketOption(fd: number, name: 'broadcast' | 'reuseaddr' | 'reuseport', value: boolean): void;
   setSocketOption(fd: number, name: 'multicast_hops6' | 'multicast_if6', value: number): void;

@@ -16,6 +16,7 @@ import type * as Brokered from './brokered';
 // Loaded at first use (require below), so that a stack, and the hook, load node:net, dgram, http,
 // https, tls and the resolver only for a program that uses them.
 import type * as Agents from '../sockets/agents';
+import type * as SourceAddress from '../sockets/source-address';
 import type { ConfigTarget } from '../config/target';
 import type { StackDgram } from '../sockets/dgram';
 import type { StackNet } from '../sockets/net';
@@ -155,6 +156,7 @@ export class Stack implements Disposable {
       udpSocket: (family) => this.dgram.createSocket(family === 6 ? 'udp6' : 'udp4'),
       tcpConnect: (ip, port, localAddress) => this.net.connect({ port, host: ip, localAddress }),
       interfaces: () => this.interfaces(),
+      sourceAddress: (address) => (require('../sockets/source-address') as typeof SourceAddress).sourceAddressOn(this, address),
     });
     const { servers, search } = this.#heldSettings;
     if (servers.length > 0) dns.setServers(servers);

@@ -58,6 +58,7 @@ test('a descriptor that is not a socket is ENOTSOCK, whatever errno an earlier c
     const onFile: [string, () => unknown][] = [
       ['bind', () => native.bindSocket(file, 4, v4, 0, false, false)],
       ['sendto', () => native.sendTo(file, Buffer.from('x'), 4, v4, 9, 0)],
+      ['connect', () => native.connectSocket(file, 4, v4, 9, 0)],
       ['recvfrom', () => native.recvFrom(file, 0)],
       ['setsockopt', () => native.setSocketOption(file, 'broadcast', true)],
       ['ioctl', () => native.unsentBytes(file)],
