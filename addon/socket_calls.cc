@@ -60,6 +60,15 @@ socklen_t SockAddr(sockaddr_storage *ss, int family, const std::vector<uint8_t> 
   return sizeof(*sa);
 }
 
+// The destination given as arguments first..first+3: family 4|6, addr: Buffer, port, scopeId.
+socklen_t DestinationArgs(const Args &a, size_t first, sockaddr_storage *ss) {
+  int family = a.Family(first);
+  std::vector<uint8_t> addr = a.Bytes(first + 1, a.AddrLen(family));
+  uint16_t port = static_cast<uint16_t>(a.Uint(first + 2, 0, 65535));
+  uint32_t scope = a.Uint(first + 3, 0, kMaxIfindex);
+  return SockAddr(ss, family, addr, port, scope);
+}
+
 }  // namespace
 
 // bindSocket(fd, family 4|6, addr: Buffer, port, reuseAddr: boolean, v6Only: boolean)
@@ -92,12 +101,8 @@ Napi::Value JS_ConnectSocket(const Napi::CallbackInfo &info) {
   Args a{info, "connectSocket"};
   a.Count(5);
   int fd = SocketArg(a, 0, "connect");
-  int family = a.Family(1);
-  std::vector<uint8_t> addr = a.Bytes(2, a.AddrLen(family));
-  uint16_t port = static_cast<uint16_t>(a.Uint(3, 0, 65535));
-  uint32_t scope = a.Uint(4, 0, kMaxIfindex);
   sockaddr_storage ss;
-  socklen_t len = SockAddr(&ss, family, addr, port, scope);
+  socklen_t len = DestinationArgs(a, 1, &ss);
   Check(info.Env(), "connect", [&] { return connect(fd, reinterpret_cast<sockaddr *>(&ss), len); });
   return info.Env().Undefined();
 }
@@ -156,12 +161,8 @@ Napi::Value JS_SendTo(const Napi::CallbackInfo &info) {
   Napi::Uint8Array data = a.ByteArray(1);
   if (data.ByteLength() > kMaxDatagram)
     throw ArgError(info.Env(), true, "ERR_OUT_OF_RANGE", a.Where(1) + " must be at most 65507 bytes");
-  int family = a.Family(2);
-  std::vector<uint8_t> addr = a.Bytes(3, a.AddrLen(family));
-  uint16_t port = static_cast<uint16_t>(a.Uint(4, 0, 65535));
-  uint32_t scope = a.Uint(5, 0, kMaxIfindex);
   sockaddr_storage ss;
-  socklen_t len = SockAddr(&ss, family, addr, port, scope);
+  socklen_t len = DestinationArgs(a, 2, &ss);
   ssize_t n = Check(info.Env(), "sendto", [&] {
     ssize_t sent;
     do sent = sendto(fd, data.Data(), data.ByteLength(), 0, reinterpret_cast<sockaddr *>(&ss), len);

@@ -166,17 +166,23 @@ static int collect(const struct nlmsghdr *h, void *arg) {
   return 0;
 }
 
+/* A dump request of `type` in req (len bytes: the header, then its message, zeroed). */
+static void dump_request(void *req, size_t len, int type, unsigned int seq) {
+  memset(req, 0, len);
+  struct nlmsghdr *h = req;
+  h->nlmsg_len = (uint32_t) len;
+  h->nlmsg_type = type;
+  h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  h->nlmsg_seq = seq;
+}
+
 /* A dump on fd (plain: a kernel socket of ours, not libioth's). */
 static long nldump_on(int fd, int plain, int type, int family, void **out) {
   struct {
     struct nlmsghdr h;
     struct rtgenmsg g;
   } req;
-  memset(&req, 0, sizeof(req));
-  req.h.nlmsg_len = sizeof(req);
-  req.h.nlmsg_type = type;
-  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  req.h.nlmsg_seq = 1;
+  dump_request(&req, sizeof(req), type, 1);
   req.g.rtgen_family = family;
   struct collected c = {NULL, 0, 0};
   if (nl_dump(fd, plain, &req, sizeof(req), collect, &c) < 0) {
@@ -253,11 +259,7 @@ int iothts_tcp_summary(struct ioth *stack, struct iothts_tcp_summary *out) {
       struct nlmsghdr h;
       struct inet_diag_req_v2 r;
     } req;
-    memset(&req, 0, sizeof(req));
-    req.h.nlmsg_len = sizeof(req);
-    req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-    req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    req.h.nlmsg_seq = i + 1;
+    dump_request(&req, sizeof(req), SOCK_DIAG_BY_FAMILY, i + 1);
     req.r.sdiag_family = families[i];
     req.r.sdiag_protocol = IPPROTO_TCP;
     req.r.idiag_states = ~0U;  /* every state */
@@ -351,20 +353,12 @@ long iothts_bridge_backlog(struct ioth *stack, int netns) {
     struct nlmsghdr h;
     struct tcmsg t;
   } qreq;
-  memset(&qreq, 0, sizeof(qreq));
-  qreq.h.nlmsg_len = sizeof(qreq);
-  qreq.h.nlmsg_type = RTM_GETQDISC;
-  qreq.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  qreq.h.nlmsg_seq = 1;
+  dump_request(&qreq, sizeof(qreq), RTM_GETQDISC, 1);
   struct {
     struct nlmsghdr h;
     struct ifinfomsg i;
   } lreq;
-  memset(&lreq, 0, sizeof(lreq));
-  lreq.h.nlmsg_len = sizeof(lreq);
-  lreq.h.nlmsg_type = RTM_GETLINK;
-  lreq.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  lreq.h.nlmsg_seq = 2;
+  dump_request(&lreq, sizeof(lreq), RTM_GETLINK, 2);
   /* The qdisc first: a frame it passes on between the two dumps is then in the link's count too
    * or still in the difference, never in neither. */
   int rv = nl_dump(fd, 1, &qreq, sizeof(qreq), tally_qdisc, &all);
