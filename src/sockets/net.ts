@@ -26,8 +26,8 @@ export interface StackNet {
   createServer(options?: net.ServerOpts, connectionListener?: (socket: net.Socket) => void): net.Server;
   /**
    * net.connect() on the stack: a TCP connection from a stack socket, host names resolved by
-   * stack.dns (happy eyeballs is off: the resolver's order picks the family). A `path` is an IPC
-   * connection on the host, as in Node.
+   * stack.dns, each of their addresses tried in turn as Node does (autoSelectFamily, happy
+   * eyeballs). A `path` is an IPC connection on the host, as in Node.
    */
   connect(options: net.NetConnectOpts, connectionListener?: () => void): net.Socket;
   connect(port: number, host?: string, connectionListener?: () => void): net.Socket;
@@ -55,8 +55,8 @@ export interface StackNet {
 
 export function createStackNet(stack: SocketSource, lookup: () => LookupFunction): StackNet {
   class Socket extends net.Socket {
-    // Host names go through the stack's resolver. Happy eyeballs is off: Node would open its
-    // extra attempts on handles of its own; the resolver's answer order picks the family instead.
+    // Host names go through the stack's resolver. Happy eyeballs (autoSelectFamily) is Node's: each
+    // attempt's new handle goes through the `_handle` setter (adoptSocketHandles), onto the stack.
     override connect(...args: unknown[]): this {
       if (stack.closed) throw stackClosed('connect');
       const [options, cb] = normalizeNetArgs(args);
@@ -64,7 +64,7 @@ export function createStackNet(stack: SocketSource, lookup: () => LookupFunction
       if (options.path) return super.connect(options as net.IpcSocketConnectOpts, cb ?? undefined);
       // Inheriting rather than spreading: a Buffer given as options would be copied byte by byte.
       const tcp = Object.assign(
-        Object.create(options) as object, { autoSelectFamily: false, lookup: options.lookup ?? lookup() },
+        Object.create(options) as object, { lookup: options.lookup ?? lookup() },
       ) as net.TcpSocketConnectOpts;
       return cb ? super.connect(tcp, cb) : super.connect(tcp);
     }

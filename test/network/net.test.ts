@@ -187,6 +187,32 @@ test('localhost and "" reach the stack\'s own lo, not the host', async () => {
   expect(err.code).toBe('ECONNREFUSED');
 });
 
+test('a name whose first address refuses is tried at its next one, as Node does (autoSelectFamily)', async () => {
+  // localhost as Debian 13 lists it: ::1 answers first (getaddrinfo's order), the server is on 127.0.0.1 only.
+  const server = serve(a, (s) => s.end(`on the stack from ${s.remoteAddress}`));
+  server.listen(8091, '127.0.0.1');
+  await once(server, 'listening');
+  a.stack.dns.hosts.add('both.test', '::1');
+  a.stack.dns.hosts.add('both.test', '127.0.0.1');
+  try {
+    // Node itself, on the host's loopback, given the same two answers: it falls back to the second.
+    const hostServer = net.createServer((s) => s.end('on the host')).listen(0, '127.0.0.1');
+    await once(hostServer, 'listening');
+    const answers = [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }];
+    const both = (_h: string, _o: unknown, cb: (e: null, a: typeof answers) => void) => cb(null, answers);
+    const lookup = both as unknown as net.LookupFunction;
+    const native = net.connect({ port: (hostServer.address() as net.AddressInfo).port, host: 'both.test', lookup });
+    expect(await request(native, '')).toBe('on the host');
+    hostServer.close();
+    const socket = a.stack.net.connect(8091, 'both.test');
+    expect(await request(socket, '')).toBe('on the stack from 127.0.0.1');
+    expect(socket.autoSelectFamilyAttemptedAddresses).toEqual(['::1:8091', '127.0.0.1:8091']);
+  } finally {
+    a.stack.dns.hosts.delete('both.test');
+    server.close();
+  }
+});
+
 test('256 MiB through vxvde arrive with the same SHA-256', async () => {
   // Two stacks of their own on a vxvde network (multicast, kept inside this run's netns).
   const vnl = vxvdeGroup();
