@@ -11,6 +11,7 @@ import { promisifiesAs } from './promisify';
 import { toResult } from './records';
 import { serviceName } from './services';
 import { invalidArgType, invalidArgValue, missingArgs } from '../internal/errors';
+import { parseIp } from '../internal/address';
 import { validateBoolean, validateFunction, validateOneOf, validatePort, validateString } from '../internal/validators';
 
 export type ResultOrder = 'verbatim' | 'ipv4first' | 'ipv6first';
@@ -111,6 +112,26 @@ async function fromDns(engine: DnsEngine, hostname: string, families: Array<4 | 
 }
 
 /**
+ * The hosts table's answers as glibc's files module gives them: for both families (AF_UNSPEC) in
+ * table order; otherwise one query per family, IPv6 first, and for the IPv4 one an IPv6 loopback
+ * entry (`::1 localhost`) answers as 127.0.0.1 — so a name listed with both loopbacks gets
+ * 127.0.0.1 twice there, as natively (Debian's /etc/hosts lists localhost with both).
+ */
+function fromHosts(engine: DnsEngine, hostname: string, families: 0 | Array<4 | 6>): LookupAddress[] {
+  const entries = engine.hosts.addresses(hostname).map(({ address, family }) => ({ address, family }));
+  if (families === 0) return entries;
+  const v6 = families.includes(6) ? entries.filter((e) => e.family === 6) : [];
+  const v4 = !families.includes(4) ? [] : entries.flatMap((e): LookupAddress[] => {
+    if (e.family === 4) return [e];
+    return isLoopback6(e.address) ? [{ address: '127.0.0.1', family: 4 }] : [];
+  });
+  return [...v6, ...v4];
+}
+
+const LOOPBACK6 = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+const isLoopback6 = (address: string): boolean => !address.includes('%') && parseIp('address', address).bytes.equals(LOOPBACK6);
+
+/**
  * getaddrinfo(): hosts table, then DNS; V4MAPPED, ADDRCONFIG and the result order applied.
  * 'verbatim' is getaddrinfo's own order: glibc's destination address selection on the stack
  * (address-order.ts); 'ipv4first' and 'ipv6first' then move one family ahead, as Node does.
@@ -118,8 +139,7 @@ async function fromDns(engine: DnsEngine, hostname: string, families: Array<4 | 
 async function addresses(engine: DnsEngine, hostname: string, s: Settings): Promise<LookupAddress[]> {
   const mapped = s.family === 6 && (s.hints & V4MAPPED) !== 0;
   const families: Array<4 | 6> = s.family === 4 ? [4] : s.family === 6 ? (mapped ? [6, 4] : [6]) : [4, 6];
-  let list: LookupAddress[] = engine.hosts.addresses(hostname).filter((e) => families.includes(e.family))
-    .map(({ address, family }) => ({ address, family }));
+  let list = fromHosts(engine, hostname, s.family === 0 ? 0 : families);
   if (list.length === 0) list = await fromDns(engine, hostname, families);
   if (mapped) {
     // IPv4 as ::ffff:a.b.c.d when there is no IPv6 address, or always with ALL (RFC 3493).
