@@ -16,6 +16,8 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -120,6 +122,32 @@ static void large_buffers(int fd) {
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
+/* The tap's queue length, by rtnetlink: SIOCSIFTXQLEN wants CAP_NET_ADMIN in the initial user
+ * namespace, RTM_NEWLINK only over the link's own network namespace (ours). */
+static void set_txqueuelen(const char *name) {
+  struct {
+    struct nlmsghdr h;
+    struct ifinfomsg ifi;
+    struct rtattr attr;
+    uint32_t qlen;
+  } req = {
+    .h = {.nlmsg_len = sizeof(req), .nlmsg_type = RTM_NEWLINK, .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK, .nlmsg_seq = 1},
+    .ifi = {.ifi_family = AF_UNSPEC, .ifi_index = (int) if_nametoindex(name)},
+    .attr = {.rta_len = RTA_LENGTH(sizeof(uint32_t)), .rta_type = IFLA_TXQLEN},
+    .qlen = TXQUEUELEN,
+  };
+  char ack[256];
+  int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (s < 0 || req.ifi.ifi_index == 0) {
+    if (s >= 0)
+      close(s);
+    return;
+  }
+  if (send(s, &req, sizeof(req), 0) == (ssize_t) sizeof(req))
+    recv(s, ack, sizeof(ack), 0);  /* the kernel answers at once: the ack or an error, either ends it */
+  close(s);
+}
+
 static int open_tap(const char *name) {
   struct ifreq ifr;
   int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
@@ -133,12 +161,7 @@ static int open_tap(const char *name) {
     close(fd);
     return errno = saved, -1;
   }
-  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s >= 0) {
-    ifr.ifr_qlen = TXQUEUELEN;
-    ioctl(s, SIOCSIFTXQLEN, &ifr);  /* best effort: the default queue still works */
-    close(s);
-  }
+  set_txqueuelen(name);  /* best effort: the default queue still works */
   return fd;
 }
 
