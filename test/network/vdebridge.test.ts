@@ -2,7 +2,7 @@
 // helper and bridge. Checked against libioth's vdestack on one network (a hub the vdebridge helper
 // hosts, and vxvde), for data integrity both ways, the helper's end when its process is killed, a
 // fast close() that leaves nothing, the last datagram before close(), and refused input.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import type * as net from 'node:net';
@@ -96,6 +96,38 @@ describe.each(['hub', 'vxvde'] as const)('vdebridge and vdestack on %s', (kind) 
   });
 });
 
+test('without CAP_SYS_ADMIN the helper makes the sockets and passes them over (SCM_RIGHTS)', () => {
+  // setns needs CAP_SYS_ADMIN in the caller's user namespace: dropped from the bounding set, an
+  // exec'd root lacks it as a plain user does; the helper still gets it in its own namespace.
+  const script = `
+    const fs = require('node:fs');
+    const { Stack } = require('iothts');
+    const group = ${JSON.stringify(vxvdeGroup())};
+    const a = new Stack('vdebridge', group);
+    const b = new Stack('vdebridge', group);
+    a.config('eth,ip=10.0.0.1/24');
+    b.config('eth,ip=10.0.0.2/24');
+    const srv = a.net.createServer((s) => s.end('over ' + a.socketMode));
+    srv.listen(80, '10.0.0.1', () => {
+      const c = b.net.connect(80, '10.0.0.1');
+      let got = '';
+      c.on('data', (d) => { got += d; });
+      c.on('close', () => {
+        const fds = fs.readdirSync('/proc/self/fd').length;
+        for (let i = 0; i < 50; i++) fs.closeSync(b.socketFd(4, i % 2 ? 'udp' : 'tcp'));
+        const leaked = fs.readdirSync('/proc/self/fd').length - fds;
+        srv.close();
+        console.log(JSON.stringify({ modes: [a.socketMode, b.socketMode], got, leaked }));
+        a.close();
+        b.close();
+      });
+    });`;
+  const out = JSON.parse(execFileSync('setpriv', ['--bounding-set=-sys_admin', '--inh-caps=-sys_admin', process.execPath, '-e', script], {
+    cwd: path.resolve(__dirname, '..', '..'), encoding: 'utf8', timeout: 20000,
+  }));
+  expect(out).toEqual({ modes: ['helper', 'helper'], got: 'over helper', leaked: 0 });
+});
+
 describe('the helper', () => {
   const group = vxvdeGroup();
   let peer: Stack;
@@ -140,6 +172,41 @@ describe('the helper', () => {
         conn.destroy();
       }
     } finally {
+      server.close();
+    }
+  });
+
+  test('what the killed process had written still reaches the peer, then its FIN', async () => {
+    // A host's kernel delivers what a killed process wrote. Here the stack's kernel can only while
+    // the helper bridges: it goes on for a bounded while after its process's end (DRAIN_MS).
+    const fixture = path.join(__dirname, '..', 'fixtures', 'vdebridge-peer.js');
+    const server = peer.net.createServer();
+    server.listen(0, '10.0.0.2');
+    await once(server, 'listening');
+    let conn: net.Socket | undefined;
+    try {
+      const accepted = once<net.Socket>(server, 'connection', 15000);
+      const child = spawn(process.execPath, [fixture, group, '10.0.0.20', '10.0.0.2', String((server.address() as net.AddressInfo).port), 'write'],
+        { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = once(child, 'exit', 15000);
+      [conn] = await accepted;
+      conn.pause(); // the process's data backs up in its own kernel's send queue
+      const chunks: Buffer[] = [];
+      conn.on('data', (d) => chunks.push(d));
+      const [line] = await once<Buffer>(child.stdout!, 'data', 15000);
+      const { helpers } = JSON.parse(line.toString()) as { helpers: number[] };
+      await new Promise((r) => setTimeout(r, 300));
+      const ended = once(conn, 'end', 2000);
+      child.kill('SIGKILL');
+      conn.resume();
+      await exited;
+      await ended;
+      const got = Buffer.concat(chunks);
+      expect(got.length).toBeGreaterThan(0);
+      expect(got.equals(Buffer.from(Array.from({ length: got.length }, (_, i) => i % 251)))).toBe(true);
+      expect(await waitGone(helpers, 1000)).toBeLessThan(1000);
+    } finally {
+      conn?.destroy(); // a failure leaves it open: it must not keep jest waiting
       server.close();
     }
   });
