@@ -2,14 +2,15 @@
  * started with posix_spawn (not a clone of the Node process: its start costs the same whatever the
  * size of the process that starts it, and it shares none of that process's pages).
  *
- *   iothts-vdebridge IFNAME VNL [IFNAME VNL ...]      (descriptor 3: the command socket)
+ *   iothts-vdebridge PARENT_PID IFNAME VNL [IFNAME VNL ...]   (descriptor 3: the command socket)
  *
  * It makes a user namespace mapping its user to root, opens each VNL with libvdeplug (still in the
  * caller's network namespace), makes a network namespace of its own and a tap per VNL in it, then
  * bridges each tap to its VNL in one epoll loop and creates sockets in the namespace on request
  * (protocol.h). It ends at EOF on the command socket, which its process's death causes at once
- * (SIGKILL included: the helper has its own descriptor table, so nothing else holds that end open),
- * after moving the frames still queued for a short, bounded while: the FIN or RST that the
+ * (SIGKILL included: the helper has its own descriptor table), or when its process ends (a pidfd:
+ * the command socket's other end may outlive the process in a descriptor table it shares with a
+ * vdestack helper, a CLONE_FILES clone that ends only at its next kill(parent, 0)), after moving the frames still queued for a short, bounded while: the FIN or RST that the
  * namespace sends when the process's sockets close then still reaches the peers. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <libvdeplug.h>
@@ -48,6 +50,7 @@
 #define TAG_CMD 0u
 #define TAG_TAP 1u
 #define TAG_VDE 2u
+#define TAG_PARENT 3u
 
 struct iface {
   VDECONN *conn;
@@ -252,7 +255,11 @@ static void bridge(int ep) {
     for (int i = 0; i < n; i++) {
       uint32_t tag = events[i].data.u32 >> 16, index = events[i].data.u32 & 0xffff;
       struct iface *f = &ifaces[index];
-      if (tag == TAG_CMD) {
+      if (tag == TAG_PARENT) {
+        if (deadline < 0)
+          deadline = now_ms() + DRAIN_MS;
+        epoll_ctl(ep, EPOLL_CTL_DEL, events[i].data.u32 & 0xffff, NULL);
+      } else if (tag == TAG_CMD) {
         if (events[i].events & EPOLLIN)
           serve_request();
         if (deadline < 0 && (events[i].events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)) && cmd_eof()) {
@@ -286,14 +293,19 @@ int main(int argc, char *argv[]) {
     fprintf(stderr, "%s: run by the vdebridge libioth plugin only (descriptor 3 is its command socket)\n", argv[0]);
     return 2;
   }
-  if (argc % 2 != 1 || (argc - 1) / 2 > VDEBRIDGE_MAX_IFACES) {
+  if (argc < 2 || argc % 2 != 0 || (argc - 2) / 2 > VDEBRIDGE_MAX_IFACES) {
     errno = EINVAL;
     fail(-1);
   }
-  nifaces = (argc - 1) / 2;
+  nifaces = (argc - 2) / 2;
+  /* Watched from here on; if the process already ended, we are some other process's child now. */
+  pid_t parent = (pid_t) atoi(argv[1]);
+  int parentfd = (int) syscall(SYS_pidfd_open, parent, 0);
+  if (getppid() != parent)
+    _exit(0);
   own_user_namespace();
   for (int i = 0; i < nifaces; i++) {
-    ifaces[i].conn = vde_open(argv[2 + 2 * i], "iothts vdebridge", NULL);
+    ifaces[i].conn = vde_open(argv[3 + 2 * i], "iothts vdebridge", NULL);
     if (ifaces[i].conn == NULL)
       fail(i);
     ifaces[i].datafd = vde_datafd(ifaces[i].conn);
@@ -309,8 +321,13 @@ int main(int argc, char *argv[]) {
   struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.u32 = TAG_CMD << 16};
   if (epoll_ctl(ep, EPOLL_CTL_ADD, VDEBRIDGE_CMD_FD, &ev) < 0)
     fail(-1);
+  if (parentfd >= 0) {  /* pidfd_open needs Linux 5.3: without it, the EOF alone */
+    ev.events = EPOLLIN;
+    ev.data.u32 = (TAG_PARENT << 16) | (uint32_t) parentfd;
+    epoll_ctl(ep, EPOLL_CTL_ADD, parentfd, &ev);
+  }
   for (int i = 0; i < nifaces; i++) {
-    if ((ifaces[i].tap = open_tap(argv[1 + 2 * i])) < 0)
+    if ((ifaces[i].tap = open_tap(argv[2 + 2 * i])) < 0)
       fail(i);
     ev.events = EPOLLIN;
     ev.data.u32 = (TAG_TAP << 16) | (uint32_t) i;

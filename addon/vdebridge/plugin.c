@@ -147,18 +147,20 @@ static struct vdebridge *start(const char *vnlv[]) {
   if (count > VDEBRIDGE_MAX_IFACES)
     return errno = E2BIG, NULL;
   char path[PATH_MAX], ifnames[VDEBRIDGE_MAX_IFACES][IFNAMSIZ];
-  char *argv[2 + 2 * VDEBRIDGE_MAX_IFACES];
+  char *argv[3 + 2 * VDEBRIDGE_MAX_IFACES], parent[16];
   if (helper_path(path, sizeof(path)) < 0)
     return NULL;
+  snprintf(parent, sizeof(parent), "%d", (int) getpid());
   argv[0] = path;
+  argv[1] = parent;
   for (int i = 0; i < count; i++) {
     const char *vnl;
     if (split_vnl(vnlv[i], i, ifnames[i], &vnl) < 0)
       return NULL;
-    argv[1 + 2 * i] = ifnames[i];
-    argv[2 + 2 * i] = (char *) vnl;
+    argv[2 + 2 * i] = ifnames[i];
+    argv[3 + 2 * i] = (char *) vnl;
   }
-  argv[1 + 2 * count] = NULL;
+  argv[2 + 2 * count] = NULL;
 
   struct vdebridge *st = calloc(1, sizeof(*st));
   int sv[2];
@@ -176,6 +178,10 @@ static struct vdebridge *start(const char *vnlv[]) {
   posix_spawn_file_actions_init(&actions);
   /* dup2 clears close-on-exec on the copy (glibc does so even when sv[1] already is 3). */
   posix_spawn_file_actions_adddup2(&actions, sv[1], VDEBRIDGE_CMD_FD);
+  /* Not the program's stdin and stdout: a pipe to them would stay open while the helper drains.
+   * stderr is kept for what the helper has to say. */
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawnattr_init(&attr);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
