@@ -176,6 +176,36 @@ describe('the helper', () => {
     }
   });
 
+  test('ends with its process even when a vdestack helper shares the process\'s descriptors', async () => {
+    // vdestack's helper is a CLONE_FILES clone: it keeps the process's descriptor table, and so the
+    // command socket's other end, open until its own next kill(parent, 0), up to 10 s later.
+    const fixture = path.join(__dirname, '..', 'fixtures', 'vdebridge-peer.js');
+    // The process's own sockets stay open in that shared table too, so its peer hears no end:
+    // the connection is let go of here.
+    const conns: net.Socket[] = [];
+    const server = peer.net.createServer((s) => { conns.push(s); s.on('error', () => s.destroy()); });
+    server.listen(0, '10.0.0.2');
+    await once(server, 'listening');
+    let other: number[] = [];
+    try {
+      const child = spawn(process.execPath, [fixture, group, '10.0.0.30', '10.0.0.2', String((server.address() as net.AddressInfo).port), 'mixed'],
+        { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = once(child, 'exit', 15000);
+      const [line] = await once<Buffer>(child.stdout!, 'data', 15000);
+      const info = JSON.parse(line.toString()) as { helpers: number[]; other: number[] };
+      const { helpers } = info;
+      other = info.other;
+      expect(other).toHaveLength(1);
+      child.kill('SIGKILL');
+      await exited;
+      expect(await waitGone(helpers, 1000)).toBeLessThan(1000);
+    } finally {
+      conns.forEach((c) => c.destroy());
+      server.close();
+      for (const pid of other) try { process.kill(pid, 'SIGKILL'); } catch { /* ended at its own pace */ }
+    }
+  });
+
   test('what the killed process had written still reaches the peer, then its FIN', async () => {
     // A host's kernel delivers what a killed process wrote. Here the stack's kernel can only while
     // the helper bridges: it goes on for a bounded while after its process's end (DRAIN_MS).
