@@ -43,8 +43,11 @@ if (process.env.IOTHTS_PRIVATE_NETNS !== 'inside') {
   process.exit(2);
 }
 
-type Setup = 'native' | 'vdens' | 'iothts';
-const SETUPS: Setup[] = ['native', 'vdens', 'iothts'];
+// BENCH_VDEBRIDGE=1 adds (d): (c) on iothts's own plugin, vdebridge (IOTH_STACK=vdebridge), as a
+// column of its own; the stack rows then measure it too.
+type Setup = 'native' | 'vdens' | 'iothts' | 'vdebridge';
+const VDEBRIDGE = process.env.BENCH_VDEBRIDGE === '1';
+const SETUPS: Setup[] = VDEBRIDGE ? ['native', 'vdens', 'iothts', 'vdebridge'] : ['native', 'vdens', 'iothts'];
 let group = 0;
 const median = (xs: number[]) => {
   const s = [...xs].sort((x, y) => x - y);
@@ -68,7 +71,7 @@ function inSetup(setup: Setup, vnl: string, ip: string, mtu: number, argv: strin
   const capless = process.env.BENCH_IOTHTS_HELPER === '1' ? ['setpriv', '--bounding-set=-sys_admin', '--inh-caps=-sys_admin'] : [];
   return {
     argv: [...capless, argv[0], '--import', 'iothts/register', ...argv.slice(1)],
-    env: { ...process.env, IOTH_VNL: vnl, IOTH_CONFIG: `eth,ip=${ip}/24,mtu=${mtu}` },
+    env: { ...process.env, IOTH_VNL: vnl, IOTH_CONFIG: `eth,ip=${ip}/24,mtu=${mtu}`, IOTH_STACK: setup === 'vdebridge' ? 'vdebridge' : 'vdestack' },
   };
 }
 
@@ -244,9 +247,9 @@ async function udpOnce(setup: Setup) {
   return result.rate as number;
 }
 
-async function stacksOnce() {
+async function stacksOnce(plugin = 'vdestack', heapMB = 0) {
   const vnl = `vxvde://234.78.0.${(++group % 250) + 1}`;
-  const child = spawnCommand({ argv: [node, '--expose-gc', path.join(dist, 'stacks.js'), String(STACKS), vnl] });
+  const child = spawnCommand({ argv: [node, '--expose-gc', path.join(dist, 'stacks.js'), String(STACKS), vnl, plugin, String(heapMB)] });
   const out = lines(child, 'stacks');
   try {
     return await json(out, 120000) as Record<string, number>;
@@ -365,16 +368,32 @@ async function main(): Promise<void> {
       values: await perSetup('udp', udpOnce) });
   }
   if (want('stacks')) {
-    const runs: Record<string, number>[] = [];
-    for (let i = 0; i < RUNS; i++) runs.push(await stacksOnce());
-    results.stacks = runs;
-    const m = (k: string) => median(runs.map((r) => r[k]));
-    console.error(`stacks: ${runs.map((r) => JSON.stringify(r)).join('\n  ')}`);
-    rows.push({ label: `Stack creation (ms, mean of ${STACKS} in one process)`, unit: 'ms', values: { iothts: m('createMs') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
-    rows.push({ label: `Stack deletion (ms, mean of ${STACKS})`, unit: 'ms', values: { iothts: m('deleteMs') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
-    rows.push({ label: 'Memory per stack (MB, PSS of Node + helpers)', unit: 'MB', values: { iothts: m('pssPerStackMB') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
-    rows.push({ label: 'Memory per stack (MB, the same after Node allocated and collected ~100 MB)', unit: 'MB', values: { iothts: m('pssPerStackAfterWorkMB') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
-    rows.push({ label: 'Memory per stack (MB, RSS of one helper)', unit: 'MB', values: { iothts: m('helperRssMB') }, digits: 2, ratios: false, note: '(a)/(b): not applicable' });
+    // With BENCH_VDEBRIDGE=1 the same on vdebridge, and both plugins again with ~100 MB of Node
+    // heap kept: a clone()d helper's cost grows with the process, a spawned one's does not.
+    const plugins = VDEBRIDGE ? ['vdestack', 'vdebridge'] as const : ['vdestack'] as const;
+    const runs: Record<string, Record<string, number>[]> = {};
+    const heavy: Record<string, Record<string, number>[]> = {};
+    for (let i = 0; i < RUNS; i++) {
+      for (const plugin of plugins) (runs[plugin] ??= []).push(await stacksOnce(plugin));
+      if (VDEBRIDGE) for (const plugin of plugins) (heavy[plugin] ??= []).push(await stacksOnce(plugin, 100));
+    }
+    results.stacks = runs.vdestack;
+    if (VDEBRIDGE) Object.assign(results, { stacksVdebridge: runs.vdebridge, stacksHeap100: heavy });
+    for (const plugin of plugins) console.error(`stacks ${plugin}: ${runs[plugin].map((r) => JSON.stringify(r)).join('\n  ')}`);
+    if (VDEBRIDGE) console.error(`stacks with 100 MB heap: ${JSON.stringify(heavy)}`);
+    const m = (k: string, from = runs): Partial<Record<Setup, number>> => ({
+      iothts: median(from.vdestack.map((r) => r[k])),
+      ...(VDEBRIDGE ? { vdebridge: median(from.vdebridge.map((r) => r[k])) } : {}),
+    });
+    const na = '(a)/(b): not applicable';
+    rows.push({ label: `Stack creation (ms, mean of ${STACKS} in one process)`, unit: 'ms', values: m('createMs'), digits: 2, ratios: false, note: na });
+    rows.push({ label: `Stack deletion (ms, mean of ${STACKS})`, unit: 'ms', values: m('deleteMs'), digits: 2, ratios: false, note: na });
+    rows.push({ label: 'Memory per stack (MB, PSS of Node + helpers)', unit: 'MB', values: m('pssPerStackMB'), digits: 2, ratios: false, note: na });
+    rows.push({ label: 'Memory per stack (MB, the same after Node allocated and collected ~100 MB)', unit: 'MB', values: m('pssPerStackAfterWorkMB'), digits: 2, ratios: false, note: na });
+    rows.push({ label: 'Memory per stack (MB, RSS of one helper)', unit: 'MB', values: m('helperRssMB'), digits: 2, ratios: false, note: na });
+    if (VDEBRIDGE) {
+      rows.push({ label: `Stack creation with ~100 MB of Node heap kept (ms, median of ${STACKS})`, unit: 'ms', values: m('createMedianMs', heavy), digits: 2, ratios: false, note: na });
+    }
   }
   if (want('sockets')) {
     const ways = ['floor', 'setns', 'helper'] as const;
@@ -406,8 +425,8 @@ async function main(): Promise<void> {
   results.machine = machine;
 
   const fmt = (v: number | undefined, d = 0) => (v === undefined ? 'n/a' : v.toFixed(d));
-  const ratio = (r: Row, other: Setup) => {
-    const c = r.values.iothts;
+  const ratio = (r: Row, other: Setup, of: Setup = 'iothts') => {
+    const c = r.values[of];
     const o = r.values[other];
     if (r.ratios === false || c === undefined || o === undefined) return 'n/a';
     return (r.higherIsBetter === false ? o / c : c / o).toFixed(2);
@@ -415,9 +434,10 @@ async function main(): Promise<void> {
   const table = [
     `Machine: ${machine}`,
     '',
-    '| case | (a) native loopback | (b) vdens | (c) iothts | (c)/(a) | (c)/(b) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.label}${r.note ? ` — ${r.note}` : ''} | ${fmt(r.values.native, r.digits)} | ${fmt(r.values.vdens, r.digits)} | ${fmt(r.values.iothts, r.digits)} | ${ratio(r, 'native')} | ${ratio(r, 'vdens')} |`),
+    `| case | (a) native loopback | (b) vdens | (c) iothts | (c)/(a) | (c)/(b) |${VDEBRIDGE ? ' (d) iothts, vdebridge | (d)/(a) | (d)/(b) |' : ''}`,
+    `| --- | ---: | ---: | ---: | ---: | ---: |${VDEBRIDGE ? ' ---: | ---: | ---: |' : ''}`,
+    ...rows.map((r) => `| ${r.label}${r.note ? ` — ${r.note}` : ''} | ${fmt(r.values.native, r.digits)} | ${fmt(r.values.vdens, r.digits)} | ${fmt(r.values.iothts, r.digits)} | ${ratio(r, 'native')} | ${ratio(r, 'vdens')} |` +
+      (VDEBRIDGE ? ` ${fmt(r.values.vdebridge, r.digits)} | ${ratio(r, 'native', 'vdebridge')} | ${ratio(r, 'vdens', 'vdebridge')} |` : '')),
     '',
     'Ratios are "how many times as good": throughput (c)/(x), latency (x)/(c).',
   ].join('\n');

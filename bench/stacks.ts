@@ -1,5 +1,6 @@
 // Stack creation and deletion time, and memory per stack: N vdestack stacks on one VNL in this
-// process. Usage: node --expose-gc dist/bench/stacks.js N VNL   (prints one JSON line)
+// process. Usage: node --expose-gc dist/bench/stacks.js N VNL [PLUGIN [HEAP_MB]]   (prints one JSON
+// line; PLUGIN defaults to vdestack; HEAP_MB of Node heap are allocated and kept before the stacks)
 //
 // Memory: a vdestack stack is a helper process clone()d from this one (no CLONE_VM: it shares the
 // pages it has not written, copy-on-write) plus kernel objects (a user and a network namespace, a
@@ -9,7 +10,9 @@
 import * as fs from 'node:fs';
 import { Stack } from 'iothts';
 
-const [countText, vnl] = process.argv.slice(2);
+const [countText, vnl, plugin = 'vdestack', heapText = '0'] = process.argv.slice(2);
+// Kept alive to the end: a process of that size making stacks (arrays of small objects: V8 heap).
+const heap = Array.from({ length: Number(heapText) }, (_, i) => Array.from({ length: 1 << 14 }, (_, j) => ({ i, j })));
 const count = Number(countText);
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
@@ -31,14 +34,14 @@ function children(): number[] {
 const total = () => rollup('self').pss + children().reduce((sum, pid) => sum + rollup(pid).pss, 0);
 
 // Warm up: the addon, libioth, the plugin and vdeplug's modules loaded, the code paths compiled.
-new Stack('vdestack', vnl).close();
+new Stack(plugin, vnl).close();
 global.gc?.();
 const before = total();
 const stacks: Stack[] = [];
 const createMs: number[] = [];
 for (let i = 0; i < count; i++) {
   const t = now();
-  stacks.push(new Stack('vdestack', vnl));
+  stacks.push(new Stack(plugin, vnl));
   createMs.push(now() - t);
 }
 global.gc?.();
@@ -67,4 +70,5 @@ process.stdout.write(`${JSON.stringify({
   pssPerStackAfterWorkMB: (afterWork - before) / count,
   helperRssMB: helperRss[Math.floor(helperRss.length / 2)] ?? 0,
   nodeRssMB: rollup('self').rss,
+  heapMB: heap.length ? Math.round(process.memoryUsage().heapUsed / 2 ** 20) : 0,
 })}\n`);

@@ -9,4 +9,8 @@ target=prebuilds/$(node -p 'process.platform + "-" + process.arch')
 rm -rf prebuilds && mkdir -p "$target"
 cp build/Release/iothts.node "$target/node.napi.glibc.node"
 strip --strip-unneeded "$target/node.napi.glibc.node"
+# vdebridge (the plugin and its helper) beside it: the addon finds it relative to itself.
+mkdir -p "$target/vdebridge/.ioth"
+cp build/Release/vdebridge/.ioth/ioth_vdebridge-r.so build/Release/vdebridge/.ioth/iothts-vdebridge "$target/vdebridge/.ioth/"
+strip --strip-unneeded "$target/vdebridge/.ioth/ioth_vdebridge-r.so" "$target/vdebridge/.ioth/iothts-vdebridge"
 echo "prebuild: $target/node.napi.glibc.node ($(stat -c %s "$target/node.napi.glibc.node") bytes)"

@@ -24,6 +24,7 @@
 #include <ioth.h>
 #include "../libioth_calls.h"
 #include "netns_socket.h"
+#include "plugin_home.h"
 
 /* The children of the calling thread (clone() makes them children of the thread). */
 static int thread_children(int *pids, int max) {
@@ -113,7 +114,7 @@ int iothts_newstack(struct iothts_stack *out, const char *plugin, const char **v
   int nbefore = thread_children(before, 256);
   int *fds_before, *fds_after;
   int nfds_before = open_fds(&fds_before);
-  out->ioth = ioth_newstackv(plugin, vnlv);
+  out->ioth = iothts_newstackv(plugin, vnlv);
   if (out->ioth == NULL) {
     int saved = errno;
     free(fds_before);
@@ -145,8 +146,10 @@ int iothts_newstack(struct iothts_stack *out, const char *plugin, const char **v
   }
   free(fds_before);
   free(fds_after);
-  /* The helper is our child, not yet reaped: its pid cannot be another process's. */
-  if (out->helper > 0 && is_vdestack(plugin))
+  /* The helper is our child, not yet reaped: its pid cannot be another process's. vdebridge's
+   * helper (posix_spawn'ed by this thread) lives in its stack's namespace like vdestack's; it has
+   * its own fd table, so no tap of it is found above. */
+  if (out->helper > 0 && (is_vdestack(plugin) || iothts_is_vdebridge(plugin)))
     out->netns = iothts_enterable_netns(out->helper);
   return 0;
 }

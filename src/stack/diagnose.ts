@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { codedError, IothError, withContext } from '../internal/errors';
 import { native } from '../internal/native';
 import { describePluginDirs, installedPlugins } from './plugins';
+import { vdebridgeHint } from './vdebridge-hints';
 
 const { ENOTSUP, EPROTONOSUPPORT, EPERM, ENOSPC } = osConstants.errno;
 const EUSERS = 87; // Linux's "too many users": libuv, so os.constants.errno, has no name for it
@@ -28,7 +29,7 @@ function vdeplugModules(): string {
 }
 
 /** A failed ioth_newstack, with what to do about it. */
-export function creationError(err: unknown, plugin: string, vnls: readonly string[]): IothError {
+export function creationError(err: unknown, plugin: string, vnls: readonly string[], pluginOptions = ''): IothError {
   const e = err as IothError;
   const context = `plugin "${plugin}"${vnls.length ? `, VNL ${vnls.map((v) => `"${v}"`).join(' ')}` : ''}`;
   const fields = { plugin, vnl: [...vnls] };
@@ -43,8 +44,10 @@ export function creationError(err: unknown, plugin: string, vnls: readonly strin
     return withContext(err, context, fields,
       `unknown VNL module; a VNL is module://address[/options] with module one of ${vdeplugModules()}`);
   }
-  if (plugin === 'vdestack' && (errno === EPERM || errno === ENOSPC || errno === EUSERS)) {
-    return withContext(err, context, fields, USERNS_HINT);
+  const bridgeHint = plugin === 'vdebridge' ? vdebridgeHint(errno, vnls, pluginOptions) : undefined;
+  if (bridgeHint) return withContext(err, context, fields, bridgeHint);
+  if ((plugin === 'vdestack' || plugin === 'vdebridge') && (errno === EPERM || errno === ENOSPC || errno === EUSERS)) {
+    return withContext(err, context, fields, USERNS_HINT.replace('vdestack', plugin));
   }
   return withContext(err, context, fields, vnls.length
     ? 'check the VNL (e.g. "vxvde://234.0.0.1", "vde:///run/switch", "slirp://") and that its network exists'

@@ -2,11 +2,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { native } from '../internal/native';
+import { addonPath, native } from '../internal/native';
 
-/** The directories libioth searches, in its order: ~/.ioth, then the system plugin directory. */
+/**
+ * The directories libioth searches, in its order: ~/.ioth, then the system plugin directory; and
+ * the one beside the addon that holds vdebridge (found there for that name only: docs/api/stack.md).
+ */
 export function pluginDirs(): string[] {
-  return [path.join(process.env.HOME ?? '.', '.ioth'), native.pluginDir()];
+  return [path.join(process.env.HOME ?? '.', '.ioth'), native.pluginDir(), path.join(path.dirname(addonPath()), 'vdebridge', '.ioth')];
 }
 
 /** Plugin names found in pluginDirs(): "ioth_vdestack-r.so" and "ioth_vdestack.so" give "vdestack". */

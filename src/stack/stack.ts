@@ -102,7 +102,7 @@ export class Stack implements Disposable {
     try {
       this.#native = new native.NativeStack(spec, this.vnls.map(withVnlDefaults));
     } catch (err) {
-      throw diagnose().creationError(err, this.plugin, this.vnls);
+      throw diagnose().creationError(err, this.plugin, this.vnls, this.pluginOptions);
     }
     this.#open = { stack: this, native: () => this.#native, linger: () => this.#linger };
     this.#openRef = track(this.#open);
