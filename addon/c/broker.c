@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include "../libioth_calls.h"
 #include "broker.h"
+#include "scm_rights.h"
 
 #define MAGIC 0x696f7468u  /* "ioth" */
 
@@ -80,18 +81,9 @@ static void answer(struct broker *b, int conn) {
       : iothts_socket(b->stack, b->netns, req.domain, req.type, req.protocol, NULL);
   int32_t err = fd < 0 ? errno : 0;
   struct iovec iov = {.iov_base = &err, .iov_len = sizeof(err)};
-  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } control;
+  struct iothts_rights control;
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-  if (fd >= 0) {
-    memset(&control, 0, sizeof(control));
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof(control.buf);
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  }
+  iothts_attach_fd(&msg, &control, fd);
   sendmsg(conn, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
   if (fd >= 0)
     close(fd);  /* the child has its own reference now (or never will) */
@@ -198,10 +190,10 @@ int iothts_broker_socket(const char *name, int domain, int type, int protocol) {
   struct request req = {MAGIC, domain, type, protocol};
   int32_t err = 0;
   struct iovec iov = {.iov_base = &err, .iov_len = sizeof(err)};
-  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } control;
+  struct iothts_rights control;
   memset(&control, 0, sizeof(control));
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-      .msg_controllen = sizeof(control.buf)};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.u.buf,
+      .msg_controllen = sizeof(control.u.buf)};
   int fd = -1;
   ssize_t n;
   /* A connection queued on a broker that stops is reset (ECONNRESET, EPIPE), one in progress ends

@@ -34,6 +34,7 @@
 #include <unistd.h>
 #include <libvdeplug.h>
 #include "protocol.h"
+#include "../c/scm_rights.h"
 
 /* Frames moved per side per wake-up at most, so that one busy direction cannot starve the other. */
 #define BATCH 256
@@ -65,18 +66,9 @@ static unsigned char frame[65536];
 static void reply(int32_t rval, int32_t err, int32_t index, int fd) {
   struct vdebridge_reply r = {rval, err, index};
   struct iovec iov = {&r, sizeof(r)};
-  union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+  struct iothts_rights control;
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-  if (fd >= 0) {
-    memset(&control, 0, sizeof(control));
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof(control.buf);
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  }
+  iothts_attach_fd(&msg, &control, fd);
   while (sendmsg(VDEBRIDGE_CMD_FD, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR)
     ;
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <ioth.h>
 #include "protocol.h"
+#include "../c/scm_rights.h"
 
 const char *ioth_vdebridge_license = "SPDX-License-Identifier: LGPL-2.1-or-later";
 
@@ -293,9 +294,10 @@ static int socket_here(struct vdebridge *st, int domain, int type, int protocol,
 static int socket_from_helper(struct vdebridge *st, int domain, int type, int protocol) {
   struct vdebridge_request req = {domain, type, protocol};
   struct vdebridge_reply r;
-  union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+  struct iothts_rights control;
   struct iovec iov = {&r, sizeof(r)};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof(control.buf)};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.u.buf,
+      .msg_controllen = sizeof(control.u.buf)};
   ssize_t n;
   pthread_mutex_lock(&st->lock);
   if (send(st->cmd, &req, sizeof(req), MSG_NOSIGNAL) != (ssize_t) sizeof(req)) {
