@@ -160,9 +160,11 @@ function prefixLengths(transport: DnsTransport): Map<string, number> {
   return out;
 }
 
-/** `list` in getaddrinfo's order on the stack (one answer, or none: as it is). */
+/** `list` in getaddrinfo's order on the stack (one address, or none: as it is). */
 export async function destinationOrder<T extends LookupAddress>(transport: DnsTransport, list: T[]): Promise<T[]> {
-  if (list.length < 2) return list;
+  // One address, however often listed (Debian's localhost gives 127.0.0.1 twice to an IPv4
+  // look-up): nothing to order, and no socket to open for it.
+  if (new Set(list.map((e) => e.address)).size < 2) return list;
   const sources = await Promise.all(list.map((entry) => sourceFor(transport, entry)));
   // IPv4's rule 9 needs the sources' prefix lengths: listed (a netlink dump) only when two usable
   // IPv4 answers may come to it.

@@ -172,6 +172,14 @@ describe('the hosts file the table starts from', () => {
       'localhost 127.0.0.1', 'me.example 127.0.0.1', 'localhost ::1', 'ip6-localhost ::1', 'db 10.1.1.1', 'db 10.2.2.2',
     ]);
     expect(await call(d.lookup, 'localhost', { all: true, order: 'ipv4first' })).toEqual([{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }]);
+    // An IPv4 look-up: the ::1 entry answers as 127.0.0.1 too (glibc's files module), and one address
+    // listed twice needs no ordering, so no socket is opened for it (a counting transport).
+    let opened = 0;
+    const countingTransport = { ...noSockets, udpSocket: (f: 4 | 6) => { opened++; return noSockets.udpSocket(f); } };
+    const counting = createDns(countingTransport, { hostsFile: file });
+    const loopback4 = { address: '127.0.0.1', family: 4 };
+    expect(await call(counting.lookup, 'localhost', { family: 4, all: true })).toEqual([loopback4, loopback4]);
+    expect(opened).toBe(0);
     expect(await call(d.lookupService, '127.0.0.1', 80)).toEqual(['localhost', 'http']);
     expect(await d.promises.reverse('10.1.1.1')).toEqual(['db']);
     // A host whose file names localhost for IPv4 only (as this machine's may): IPv6 has no localhost.
