@@ -1,15 +1,25 @@
 // vxvde VNLs get a large receive buffer unless they name one (src/stack/vnl-defaults.ts). Checked
-// on the real socket: the UDP sockets of this private network namespace, as `ss` reports their
+// on the real socket (in the network tier: vxvde stays in the private namespace): the UDP sockets of
+// this private network namespace, as `ss` reports their
 // receive buffers (the kernel doubles what is asked, up to net.core.rmem_max).
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { Stack } from '../../src';
 import { VXVDE_RCVBUF, withVnlDefaults } from '../../src/stack/vnl-defaults';
+import { vxvdeGroup } from '../helpers/netns';
 
-/** The receive buffers (bytes) of this namespace's UDP sockets, largest first. */
+/**
+ * The receive buffers (bytes) of this process's UDP sockets, largest first: `ss -p` names each
+ * socket's processes (other test files run in this namespace at the same time), and puts its
+ * memory on the next line.
+ */
 function udpReceiveBuffers(): number[] {
-  return execFileSync('ss', ['-uanm'], { encoding: 'utf8' }).split('\n')
-    .map((l) => /skmem:\(r\d+,rb(\d+)/.exec(l)).filter((m) => m !== null).map((m) => Number(m![1])).sort((a, b) => b - a);
+  const lines = execFileSync('ss', ['-uanmp'], { encoding: 'utf8' }).split('\n');
+  const ours = new RegExp(`pid=${process.pid},`);
+  return lines.flatMap((line, i) => {
+    const memory = ours.test(line) ? /skmem:\(r\d+,rb(\d+)/.exec(lines[i + 1] ?? '') : null;
+    return memory ? [Number(memory[1])] : [];
+  }).sort((a, b) => b - a);
 }
 
 const rmemMax = Number(fs.readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
@@ -32,16 +42,17 @@ test('vxvde VNLs without rcvbuf= get one; others, and those that name one, are l
 
 test('a vxvde stack\'s unicast socket has the large buffer, or the one its VNL names; stack.vnls stays as given', () => {
   const before = udpReceiveBuffers().length;
-  const stack = new Stack('vdestack', 'vxvde://234.77.0.1');
+  const group = vxvdeGroup();
+  const stack = new Stack('vdestack', group);
   try {
-    expect(stack.vnls).toEqual(['vxvde://234.77.0.1']);
+    expect(stack.vnls).toEqual([group]);
     const buffers = udpReceiveBuffers();
     expect(buffers.length - before).toBe(2); // vxvde's multicast and unicast sockets
     expect(buffers[0]).toBe(granted(4 * 1024 * 1024));
   } finally {
     stack.close();
   }
-  const own = new Stack('vdestack', 'vxvde://234.77.0.2/rcvbuf=96k');
+  const own = new Stack('vdestack', `${vxvdeGroup()}/rcvbuf=96k`);
   try {
     expect(udpReceiveBuffers()).toContain(granted(96 * 1024));
     expect(udpReceiveBuffers()).not.toContain(granted(4 * 1024 * 1024));
