@@ -22,12 +22,20 @@ interface Candidate<T extends LookupAddress = LookupAddress> {
   srcPrefixLen: number; // of the source's address on the stack, for IPv4's rule 9; 0 if unknown
 }
 
+const LOOPBACK6 = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+const MAPPED = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+const LOOPBACK6_BYTES = Buffer.from(LOOPBACK6);
+const MAPPED_BYTES = Buffer.from(MAPPED);
+
 const bytes16 = (address: string): Buffer => {
   const { bytes } = parseIp('address', address.split('%')[0]);
-  return bytes.length === 16 ? bytes : Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]), bytes]);
+  return bytes.length === 16 ? bytes : Buffer.concat([MAPPED_BYTES, bytes]);
 };
 
-const isMapped = (a: Buffer) => a.subarray(0, 12).equals(Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]));
+const isMapped = (a: Buffer) => a.subarray(0, 12).equals(MAPPED_BYTES);
+
+/** Whether `address` is IPv6's loopback (::1 in any spelling, no zone). */
+export const isLoopback6 = (address: string): boolean => !address.includes('%') && bytes16(address).equals(LOOPBACK6_BYTES);
 
 /** Whether the first `bits` bits of `a` are those of `prefix`. */
 function inPrefix(a: Buffer, prefix: number[], bits: number): boolean {
@@ -39,8 +47,6 @@ function inPrefix(a: Buffer, prefix: number[], bits: number): boolean {
 }
 
 type Table = Array<[prefix: number[], bits: number, value: number]>;
-const LOOPBACK6 = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
-const MAPPED = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
 // glibc's default label and precedence tables, longest prefix first.
 const LABELS: Table = [[LOOPBACK6, 128, 0], [[0x20, 0x02], 16, 2], [[], 96, 3], [MAPPED, 96, 4],
   [[0xfe, 0xc0], 10, 5], [[0xfc], 7, 6], [[0x20, 0x01, 0, 0], 32, 7], [[], 0, 1]];
@@ -59,7 +65,7 @@ function scope(a: Buffer): number {
     return 14;
   }
   if (a[0] === 0xff) return a[1] & 0x0f; // multicast: its own scope field
-  if ((a[0] === 0xfe && (a[1] & 0xc0) === 0x80) || a.equals(Buffer.from(LOOPBACK6))) return 2;
+  if ((a[0] === 0xfe && (a[1] & 0xc0) === 0x80) || a.equals(LOOPBACK6_BYTES)) return 2;
   if (a[0] === 0xfe && (a[1] & 0xc0) === 0xc0) return 5;
   return 14;
 }
@@ -75,7 +81,7 @@ function rule9(a: Candidate, b: Candidate): number {
   if (a.entry.family !== b.entry.family || !a.src || !b.src) return 0;
   let bitsA = 0;
   let bitsB = 0;
-  if (a.entry.family === 4 && isMapped(a.dst) && isMapped(b.dst)) {
+  if (a.entry.family === 4) { // both IPv4, held as ::ffff:a.b.c.d
     const match = (c: Candidate) => {
       const mask = c.srcPrefixLen === 0 ? 0 : (0xffffffff << (32 - c.srcPrefixLen)) >>> 0;
       const [d, s] = [c.dst.readUInt32BE(12), c.src!.readUInt32BE(12)];

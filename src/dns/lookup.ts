@@ -3,7 +3,7 @@
 import * as nodeDns from 'node:dns';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { destinationOrder } from './address-order';
+import { destinationOrder, isLoopback6 } from './address-order';
 import { DnsEngine, reverseName } from './engine';
 import { DnsFailure, NO_SERVER, toDnsError } from './errors';
 import { emptyHostnameLookup, emptyHostnamePromisesLookup, nodeOrderError, nodeServiceAddressError } from '../internal/node-reference';
@@ -11,7 +11,6 @@ import { promisifiesAs } from './promisify';
 import { toResult } from './records';
 import { serviceName } from './services';
 import { invalidArgType, invalidArgValue, missingArgs } from '../internal/errors';
-import { parseIp } from '../internal/address';
 import { validateBoolean, validateFunction, validateOneOf, validatePort, validateString } from '../internal/validators';
 
 export type ResultOrder = 'verbatim' | 'ipv4first' | 'ipv6first';
@@ -128,8 +127,6 @@ function fromHosts(engine: DnsEngine, hostname: string, families: 0 | Array<4 | 
   return [...v6, ...v4];
 }
 
-const LOOPBACK6 = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-const isLoopback6 = (address: string): boolean => !address.includes('%') && parseIp('address', address).bytes.equals(LOOPBACK6);
 
 /**
  * getaddrinfo(): hosts table, then DNS; V4MAPPED, ADDRCONFIG and the result order applied.
