@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { packageRoot } from '../internal/package-root';
 
 export const USAGE = `Usage: iothts [options] [--] app.js [app arguments...]
        iothts doctor [--json]         checks what a stack needs here, with the fixes
@@ -56,7 +57,7 @@ export function parseLauncherArgs(args: string[]): Launch | 'help' {
     env.IOTH_VNL = values.vnl.join(' ');
   }
   if (values.config !== undefined) env.IOTH_CONFIG = values.config;
-  const register = path.join(__dirname, '..', '..', 'register.js');
+  const register = path.join(packageRoot(), 'dist', 'register.js');
   return { env, argv: [...(values['node-option'] ?? []), '--import', register, ...positionals] };
 }
 

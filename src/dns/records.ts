@@ -97,7 +97,7 @@ export function toResult(reply: { answers?: packet.Answer[] }, qname: string, ty
     result = target === qname ? [] : [plain(target)];
   } else if (type === 'ANY') {
     // TLSA only where this Node lists it (its c-ares parses TLSA where node:dns has resolveTlsa).
-    result = owned.filter((a) => a.type in SHAPES && (a.type !== 'TLSA' || nodeHasTlsa)).map(anyShape);
+    result = owned.filter((a) => a.type in SHAPES && (a.type !== 'TLSA' || nodeHasTlsa())).map(anyShape);
   } else {
     result = owned.filter((a) => a.type === type).map((a) => (ttl && (type === 'A' || type === 'AAAA')
       ? { address: a.data, ttl: Math.min(a.ttl ?? 0, chainTtl) }

@@ -50,13 +50,13 @@ export type QueryMethod = keyof typeof QUERIES;
  * resolveTlsa where this Node has it (22.15, 23.9 and later), so a stack's resolver has exactly
  * node:dns's methods, and the override leaves none of node:dns's on the host's resolver.
  */
-export const QUERY_METHODS = (Object.keys(QUERIES) as QueryMethod[]).filter((m) => m !== 'resolveTlsa' || nodeHasTlsa);
+export const QUERY_METHODS = (Object.keys(QUERIES) as QueryMethod[]).filter((m) => m !== 'resolveTlsa' || nodeHasTlsa());
 
 /** resolve(name, rrtype): which method serves each rrtype. */
 export const RRTYPES: Readonly<Record<string, QueryMethod>> = Object.freeze({
   A: 'resolve4', AAAA: 'resolve6', ANY: 'resolveAny', CAA: 'resolveCaa', CNAME: 'resolveCname',
   MX: 'resolveMx', NAPTR: 'resolveNaptr', NS: 'resolveNs', PTR: 'resolvePtr', SOA: 'resolveSoa',
-  SRV: 'resolveSrv', TXT: 'resolveTxt', ...(nodeHasTlsa ? { TLSA: 'resolveTlsa' as const } : {}),
+  SRV: 'resolveSrv', TXT: 'resolveTxt', ...(nodeHasTlsa() ? { TLSA: 'resolveTlsa' as const } : {}),
 });
 
 export function methodFor(rrtype: string): QueryMethod {

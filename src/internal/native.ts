@@ -172,6 +172,13 @@ export function addonPath(): string {
     const built = join(root, 'build', 'Release', 'iothts.node');
     if (existsSync(built)) return built;
   }
+  // Its choice among the prebuilds, for the one this package ships (scripts/prebuild.sh: N-API,
+  // glibc, which any Node of the engines range and any glibc Linux of this architecture take;
+  // node-gyp-build tells musl apart by /etc/alpine-release). Anything else is left to it.
+  if (process.env.IOTHTS_PREBUILD === undefined && !existsSync('/etc/alpine-release')) {
+    const prebuilt = join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'node.napi.glibc.node');
+    if (existsSync(prebuilt)) return prebuilt;
+  }
   // node-gyp-build ships no types: its path() is the documented resolver behind its default export.
   const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
   return nodeGypBuild.path(root);

@@ -10,11 +10,33 @@ import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
 import { isIP } from './ip-syntax';
 
-// Taken now: the override later puts a stack's functions in node:dns's place. (A plain require:
-// `import * as` would copy the module's every property through esModuleInterop's helper first.)
-const dns = require('node:dns') as typeof DnsTypes;
-const { lookup, lookupService, getDefaultResultOrder, setDefaultResultOrder, Resolver } = dns;
-const promisesLookup = dns.promises.lookup;
+interface NodeDns {
+  lookup: typeof DnsTypes.lookup;
+  lookupService: typeof DnsTypes.lookupService;
+  getDefaultResultOrder: typeof DnsTypes.getDefaultResultOrder;
+  setDefaultResultOrder: typeof DnsTypes.setDefaultResultOrder;
+  Resolver: typeof DnsTypes.Resolver;
+  promisesLookup: typeof DnsTypes.promises.lookup;
+  hasTlsa: boolean;
+}
+let taken: NodeDns | undefined;
+
+/**
+ * node:dns's own functions, taken at their first use; the override calls it right before it puts
+ * a stack's functions in their place, so what is taken is always Node's. node:dns is loaded only
+ * then: an app that never looks a name up never loads it. (A plain require: `import * as` would
+ * copy the module's every property through esModuleInterop's helper first.)
+ */
+export function takeNodeDns(): NodeDns {
+  if (taken) return taken;
+  const dns = require('node:dns') as typeof DnsTypes;
+  // That require may have run the override's replacement (when-loaded.ts), which took them first.
+  return taken ??= {
+    lookup: dns.lookup, lookupService: dns.lookupService, getDefaultResultOrder: dns.getDefaultResultOrder,
+    setDefaultResultOrder: dns.setDefaultResultOrder, Resolver: dns.Resolver, promisesLookup: dns.promises.lookup,
+    hasTlsa: typeof (dns as { resolveTlsa?: unknown }).resolveTlsa === 'function',
+  };
+}
 const addListener = EventEmitter.prototype.on;
 const emitter = new EventEmitter();
 const noop = (): void => undefined;
@@ -48,11 +70,13 @@ export function nodeReceived(value: unknown): string | undefined {
 
 /** What node:dns's lookup() throws for `options.order: value` (an IP literal: nothing is looked up). */
 export function nodeOrderError(value: unknown): NodeArgError | undefined {
+  const { lookup } = takeNodeDns();
   return thrownBy(() => lookup('127.0.0.1', { order: value } as never, noop));
 }
 
 /** What node:dns's setDefaultResultOrder() throws for `value`; the default order is left as it was. */
 export function nodeDefaultOrderError(value: unknown): NodeArgError | undefined {
+  const { getDefaultResultOrder, setDefaultResultOrder } = takeNodeDns();
   const before = getDefaultResultOrder();
   return thrownBy(() => {
     setDefaultResultOrder(value as never);
@@ -63,6 +87,7 @@ export function nodeDefaultOrderError(value: unknown): NodeArgError | undefined 
 /** What node:dns's lookupService() throws for an `address` that is no IP address (never asked otherwise). */
 export function nodeServiceAddressError(address: unknown): NodeArgError | undefined {
   if (typeof address === 'string' && isIP(address)) return undefined;
+  const { lookupService } = takeNodeDns();
   return thrownBy(() => lookupService(address as never, 0, noop));
 }
 
@@ -71,7 +96,7 @@ let probe: DnsTypes.Resolver | undefined;
 
 /** What Resolver#setLocalAddress() throws for these arguments, or undefined when Node takes them. */
 export function nodeLocalAddressError(ipv4: unknown, ipv6: unknown): NodeArgError | undefined {
-  probe ??= new Resolver();
+  probe ??= new (takeNodeDns().Resolver)();
   return thrownBy(() => probe!.setLocalAddress(ipv4 as string, ipv6 as string));
 }
 
@@ -80,6 +105,7 @@ export function nodeLocalAddressError(ipv4: unknown, ipv6: unknown): NodeArgErro
  * (and uses it); Node 20 takes any value and ignores it, and so does the stack's resolver there.
  */
 export function nodeMaxTimeoutError(maxTimeout: unknown): NodeArgError | undefined {
+  const { Resolver } = takeNodeDns();
   return thrownBy(() => new Resolver({ maxTimeout } as DnsTypes.ResolverOptions));
 }
 
@@ -96,11 +122,12 @@ export function maxTimeoutTaken(): boolean {
  */
 export function emptyHostnameLookup(hostname: unknown, options: unknown, callback: unknown): object {
   // (@types/node says void; Node returns its request object, {} here.)
+  const { lookup } = takeNodeDns();
   return lookup(hostname as string, options as DnsTypes.LookupOptions, callback as () => void) as unknown as object;
 }
 
 export function emptyHostnamePromisesLookup(hostname: unknown, options: unknown): Promise<unknown> {
-  return promisesLookup(hostname as string, options as DnsTypes.LookupOptions);
+  return takeNodeDns().promisesLookup(hostname as string, options as DnsTypes.LookupOptions);
 }
 
 /**
@@ -111,7 +138,9 @@ export function emptyHostnamePromisesLookup(hostname: unknown, options: unknown)
  * and no public API shows it without a query, so the release decides here.
  */
 /** Whether this Node's node:dns has resolveTlsa (22.15, 23.9 and later). */
-export const nodeHasTlsa = typeof (dns as { resolveTlsa?: unknown }).resolveTlsa === 'function';
+export function nodeHasTlsa(): boolean {
+  return takeNodeDns().hasTlsa;
+}
 
 export const typedRecords: boolean = (() => {
   const [major, minor] = process.versions.node.split('.').map(Number);

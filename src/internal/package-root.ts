@@ -1,5 +1,5 @@
 // Where the package's own files are: the nearest folder above this module that holds package.json
-// (the clone under ts-jest, and the installed package from dist/src/internal/ alike). A fixed rule,
+// (the clone under ts-jest, and the installed package from dist/, where its code is one file, alike). A fixed rule,
 // not a guess from the folder names on the way.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

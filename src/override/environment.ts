@@ -2,6 +2,7 @@
 import { applyConfig, splitStackConfig, type ConfigResult } from '../config';
 import { join } from 'node:path';
 import { override, overridingStack } from './override';
+import { packageRoot } from '../internal/package-root';
 import { preloadInWorkers } from './workers';
 import { isLoaded, whenLoaded } from './when-loaded';
 import { Stack } from '../stack/stack';
@@ -54,7 +55,7 @@ export class EnvironmentError extends Error {
 export function stackFromEnvironment(env: NodeJS.ProcessEnv): Stack {
   const current = overridingStack();
   if (current) return current; // preloaded twice (--require, and by the Worker below)
-  const hook = join(__dirname, '..', '..', 'register.js');
+  const hook = join(packageRoot(), 'dist', 'register.js');
   // node:worker_threads only for a program that loads it: a worker thread's bootstrap has loaded it.
   const isMainThread = !isLoaded('worker_threads') || threads().isMainThread;
   if (isMainThread) whenLoaded('worker_threads', () => preloadInWorkers(hook));

@@ -1,7 +1,7 @@
 // os.networkInterfaces() under the override: the stack's interfaces (stack.interfaces(), in Node's
 // shape), since the app's sockets, and the addresses a library picks from this list, are the stack's.
-// node:os is loaded for it (node-gyp-build, when it finds a prebuilt addon, reads os.arch() anyway);
-// the function is thin, as dns-functions.ts's.
+// It goes in when the program first gets node:os (override.ts); the function is thin, as
+// dns-functions.ts's.
 import type { Stack } from '../stack/stack';
 
 export function replaceNetworkInterfaces(stack: Stack): () => void {

@@ -12,19 +12,21 @@
 // through the two binding calls they make (dns-binding.ts); its queries and Resolver are replaced
 // by the stack's (c-ares opens sockets in C++ that cannot be redirected), by thin functions that
 // load the stack's resolver at their first call (dns-functions.ts), then synced to ESM imports.
-// os.networkInterfaces() lists the stack's interfaces (interfaces.ts).
+// os.networkInterfaces() lists the stack's interfaces (interfaces.ts). Both replacements go in
+// when the program first gets node:dns or node:os (when-loaded.ts), not before.
 // Nothing here loads a module Node has not loaded: the hook runs before the app, and an app that
 // prepares a module before its first require must find it unloaded (docs/internals/hook.md).
 import { wrapSocketMethods } from '../sockets/bind';
 import { wrapRecvStart } from '../sockets/udp-receive';
 import type { Stack } from '../stack/stack';
 import { codedError } from '../internal/errors';
-// Before the wrappers go in: it keeps node:dns's own functions, which the stack's resolver calls
-// for Node's exact errors (a wrapper captured there would call the stack's resolver back forever).
-import '../internal/node-reference';
+// node:dns's own functions, which the stack's resolver calls for Node's exact errors, are taken
+// before the stack's go in (a wrapper taken there would call the stack's resolver back forever).
+import { takeNodeDns } from '../internal/node-reference';
 import { answerLookupsFrom } from './dns-binding';
 import { replaceDnsFunctions } from './dns-functions';
 import { replaceNetworkInterfaces } from './interfaces';
+import { whenLoaded } from './when-loaded';
 
 interface Binding {
   prototype: Record<string, unknown>;
@@ -74,11 +76,26 @@ function syncESM(): void {
   (require('node:module') as typeof import('node:module')).syncBuiltinESMExports();
 }
 
-function replaceDns(stack: Stack): () => void {
+/**
+ * Runs `replace` right before the program first gets one of the built-ins `names` (now, if it is
+ * loaded): a program that never uses node:dns or node:os does not load them for the hook. Node's
+ * own modules need neither replacement: net and dgram look names up through node:dns's lookup(),
+ * whose binding is answered from the start. Returns its undoing, or its cancelling.
+ */
+function onFirstUse(names: string[], replace: () => () => void): () => void {
+  let undo: (() => void) | undefined;
+  const cancel = whenLoaded(names, () => {
+    undo = replace();
+    syncESM();
+  });
+  return () => (undo ? undo() : cancel());
+}
+
+function replaceDnsModule(stack: Stack): () => void {
+  takeNodeDns();
   // The module objects themselves (an `import * as` namespace would be a read-only copy of them).
   const dns = require('node:dns') as typeof import('node:dns');
   const undo = [
-    answerLookupsFrom(quietBinding('cares_wrap'), stack),
     replaceDnsFunctions(dns as unknown as Exports, () => stack.dns as unknown as Exports),
     replaceDnsFunctions(dns.promises as unknown as Exports, () => stack.dns.promises as unknown as Exports),
   ];
@@ -115,8 +132,8 @@ export function override(stack: Stack): () => void {
   }
   const { TCP, UDP } = bindings();
   const undo = [wrapSocketMethods(TCP.prototype, TCP_METHODS, stack, 'tcp'), wrapSocketMethods(UDP.prototype, UDP_METHODS, stack, 'udp'),
-    wrapRecvStart(UDP.prototype), replaceDns(stack), replaceNetworkInterfaces(stack)];
-  syncESM();
+    wrapRecvStart(UDP.prototype), answerLookupsFrom(quietBinding('cares_wrap'), stack),
+    onFirstUse(['dns', 'dns/promises'], () => replaceDnsModule(stack)), onFirstUse(['os'], () => replaceNetworkInterfaces(stack))];
   const restore = (): void => {
     if (active?.restore !== restore) return;
     for (const u of undo.reverse()) u();

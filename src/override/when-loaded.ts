@@ -17,11 +17,8 @@ export function isLoaded(name: string): boolean {
 function fire(specifier: unknown): void {
   if (typeof specifier !== 'string') return;
   const name = specifier.startsWith('node:') ? specifier.slice(5) : specifier;
-  const runs = pending.get(name);
-  if (!runs) return;
-  pending.delete(name);
-  if (pending.size === 0) stopWatching();
-  for (const run of runs) run();
+  // Each run takes itself (and its other names) off the list before it runs.
+  for (const run of [...(pending.get(name) ?? [])]) run();
 }
 
 function stopWatching(): void {
@@ -32,27 +29,56 @@ function stopWatching(): void {
   getBuiltin = undefined;
 }
 
-export function whenLoaded(name: string, run: () => void): void {
+/**
+ * Runs `run` once, right before the program first gets one of the built-ins `names` (now, if one
+ * is loaded already). Returns a function that cancels it if it has not run yet.
+ */
+export function whenLoaded(names: string | string[], run: () => void): () => void {
+  const list = typeof names === 'string' ? [names] : names;
   const { registerHooks } = require('node:module') as { registerHooks?: (h: object) => { deregister(): void } };
-  if (isLoaded(name) || !registerHooks) {
+  if (list.some(isLoaded) || !registerHooks) {
     run();
-    return;
+    return () => undefined;
   }
-  pending.set(name, [...(pending.get(name) ?? []), run]);
-  if (hooks) return;
-  hooks = registerHooks({
-    resolve(specifier: string, context: unknown, next: (s: string, c: unknown) => unknown): unknown {
-      fire(specifier);
-      return next(specifier, context);
-    },
-  });
-  const p = process as { getBuiltinModule?: (id: string) => unknown };
-  const original = p.getBuiltinModule;
-  if (typeof original === 'function') {
-    getBuiltin = original;
-    p.getBuiltinModule = function getBuiltinModule(this: unknown, id: string): unknown {
-      fire(id);
-      return Reflect.apply(original, this, [id]);
-    };
+  let done = false;
+  const once = (): void => {
+    if (done) return;
+    done = true;
+    cancel();
+    run();
+  };
+  const cancel = (): void => {
+    for (const name of list) {
+      const left = (pending.get(name) ?? []).filter((r) => r !== once);
+      if (left.length) pending.set(name, left);
+      else pending.delete(name);
+    }
+    if (pending.size === 0) stopWatching();
+  };
+  for (const name of list) pending.set(name, [...(pending.get(name) ?? []), once]);
+  if (!hooks) {
+    // The package's own requests are not the program's first use: its code is one file, this one
+    // (dist/iothts.js; unbundled, as only tests load it, each of its files would count as the app).
+    const own = (require('node:url') as typeof import('node:url')).pathToFileURL(__filename).href;
+    hooks = registerHooks({
+      resolve(specifier: string, context: { parentURL?: string }, next: (s: string, c: unknown) => unknown): unknown {
+        if (context.parentURL !== own) fire(specifier);
+        return next(specifier, context);
+      },
+    });
+    const p = process as { getBuiltinModule?: (id: string) => unknown };
+    const original = p.getBuiltinModule;
+    if (typeof original === 'function') {
+      getBuiltin = original;
+      p.getBuiltinModule = function getBuiltinModule(this: unknown, id: string): unknown {
+        fire(id);
+        return Reflect.apply(original, this, [id]);
+      };
+    }
   }
+  return () => {
+    if (done) return;
+    done = true;
+    cancel();
+  };
 }

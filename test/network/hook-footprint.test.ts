@@ -33,11 +33,16 @@ async function builtins(runner: typeof hooked, modules: string[], env?: NodeJS.P
   return JSON.parse(r.stdout) as string[];
 }
 
-// What the hook needs itself (docs/internals/hook.md): node:dns and dns.promises, whose functions it replaces
-// before the app can take them; node:os, which node-gyp-build loads to find the addon; and for the
-// worker-thread preload, node:worker_threads and node:module. Expected = what native Node loads for
-// an app that requires exactly these, so the list follows each Node release's internals.
-const NEEDED = ['dns', 'dns/promises', 'os', 'worker_threads', 'module'];
+// Where module.registerHooks exists (22.15+), the hook waits for the app's first use of
+// node:worker_threads, node:dns and node:os; on Node 20 it cannot see an ESM import coming, and
+// loads them at once.
+const lazyModules = typeof (require('node:module') as { registerHooks?: unknown }).registerHooks === 'function';
+
+// What the hook needs itself (docs/internals/hook.md): node:vm, to compile the package from its code
+// cache (src/code-cache.ts), and node:module; on Node 20, node:dns and dns.promises, whose functions
+// it replaces, node:os, and node:worker_threads for the worker-thread preload. Expected = what native
+// Node loads for an app that requires exactly these, so the list follows each Node release's internals.
+const NEEDED = ['vm', 'module', ...(lazyModules ? [] : ['dns', 'dns/promises', 'os', 'worker_threads'])];
 
 describe.each([
   ['node -e 0', [], 'eth'],
@@ -64,17 +69,27 @@ describe.each([
   });
 });
 
-// Where module.registerHooks exists (22.15+), the worker-thread preload waits for the app's first
-// use of node:worker_threads; on Node 20 it cannot see an ESM import coming, and loads it at once.
-const lazyWorkers = typeof (require('node:module') as { registerHooks?: unknown }).registerHooks === 'function';
-
 test.each(['require', 'import', 'getBuiltinModule'])('a worker thread made after getting node:worker_threads by %s has the hook', async (way) => {
   const r = await hooked([], [path.join(fixtures, 'worker-ways.mjs'), way]);
   expect(r).toMatchObject({ code: 0, stdout: JSON.stringify(['lo', 'vde0']) });
-  if (lazyWorkers) {
+  if (lazyModules) {
     const under = await builtins(hooked, []);
     expect(under).not.toContain('worker_threads');
   }
+});
+
+// The stack's node:dns and os.networkInterfaces() go in at the app's first use of the module,
+// whichever way it gets it (natively here: the host's servers, the empty namespace's interfaces).
+describe.each(['require', 'import', 'getBuiltinModule'])('node:dns and node:os first got by %s', (way) => {
+  test.each([['dns', ['10.0.2.3']], ['dns/promises', ['10.0.2.3']], ['os', ['lo', 'vde0']]])('%s answers from the stack', async (name, expected) => {
+    const app = [path.join(fixtures, 'first-use.mjs'), way, name];
+    const [n, h] = await Promise.all([native([], app), hooked([], app, { ...HOOK_ENV, IOTH_CONFIG: 'eth,dns=10.0.2.3' })]);
+    expect(n).toMatchObject({ code: 0 });
+    expect(JSON.parse(n.stdout)).toEqual({ loadedBefore: false, answer: expect.not.arrayContaining(expected) });
+    expect(h).toMatchObject({ code: 0 });
+    // On Node 20 the hook has loaded node:dns (not the dns/promises module) and node:os itself.
+    expect(JSON.parse(h.stdout)).toEqual({ loadedBefore: !lazyModules && name !== 'dns/promises', answer: expected });
+  });
 });
 
 test('dns= and domain= of IOTH_CONFIG reach the resolver at its first use', async () => {
@@ -139,6 +154,15 @@ describe('os.networkInterfaces()', () => {
     const reference = os.networkInterfaces().lo!;
     expect(reference.length).toBeGreaterThan(0);
     expect(JSON.stringify(list.lo)).toBe(JSON.stringify(reference));
+  });
+
+  test('an override undone before the app first gets node:dns and node:os leaves both Node\'s own', async () => {
+    const app = path.join(fixtures, 'undo-before-use.js');
+    const [n, h] = await Promise.all([
+      run('unshare', ['--net', '--', process.execPath, '-e', "console.log(JSON.stringify(require('dns').getServers()))"]),
+      run('unshare', ['--net', '--', process.execPath, app])]);
+    expect(h).toMatchObject({ code: 0 });
+    expect(JSON.parse(h.stdout)).toEqual({ dnsLoaded: false, servers: JSON.parse(n.stdout), interfaces: [], stackServers: ['10.9.0.53'] });
   });
 
   test('override()\'s undo puts Node\'s function back', async () => {

@@ -164,7 +164,8 @@ test('at exit, stacks are deleted without waiting for their devices or loading a
   const { spawnSync } = await import('node:child_process');
   const before = netnsObjects();
   const took: number[] = [];
-  for (let round = 0; round < 5; round++) {
+  const rounds = 8;
+  for (let round = 0; round < rounds; round++) {
     const r = spawnSync(process.execPath, [exitFixture, '3'], { encoding: 'utf8', cwd: path.dirname(exitFixture) });
     expect(r.status).toBe(0);
     const at = (what: string) => Number(new RegExp(`^${what} (\\S+)$`, 'm').exec(r.stdout)![1]);
@@ -177,12 +178,13 @@ test('at exit, stacks are deleted without waiting for their devices or loading a
   }
   took.sort((a, b) => a - b);
   console.log(`deleting 3 stacks at exit: ${took.map((t) => t.toFixed(1)).join(', ')} ms`);
-  expect(took[2]).toBeLessThan(30);
-  // 15 namespaces were made: the kernel frees them (and their taps) within moments. Other
-  // processes of the machine may be making namespaces meanwhile, hence the margin.
+  expect(took[rounds >> 1]).toBeLessThan(30);
+  // 24 namespaces were made: the kernel frees them (and their taps) within moments. The count is
+  // the machine's, and the suite's other files make namespaces meanwhile (9 more at one moment
+  // seen on Debian 13), hence the margin, half of what a leak would leave.
   if (before !== null) {
     const { until } = await import('../helpers/until');
-    await until(() => `net namespaces back near ${before} (now ${netnsObjects()})`, () => netnsObjects()! <= before + 8, { timeout: 5000, interval: 50 });
+    await until(() => `net namespaces back near ${before} (now ${netnsObjects()})`, () => netnsObjects()! <= before + 12, { timeout: 5000, interval: 50 });
   }
 });
 

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Native } from '../../internal/native';
 import { detectChroot } from './chroot';
+import { packageRoot } from '../../internal/package-root';
 import {
   debianPackage, dlopenError, failingLibrary, groupName, libraryBase, libraryFile, packageForLibrary,
   packageInfo, run, sysctl, userName,
@@ -268,7 +269,7 @@ try {
 /** The real thing, in a child process so that a hang or a crash of the addon is a finding too. */
 export function checkStack(findings: Finding[]): Finding {
   const call = "new Stack('vdestack', 'null://')";
-  const index = path.resolve(__dirname, '..', '..', 'index.js');
+  const index = path.join(packageRoot(), 'dist', 'main.js');
   const env = { ...process.env };
   delete env.NODE_OPTIONS; // an --import iothts/register there would put the probe itself under the hook
   const r = spawnSync(process.execPath, ['-e', STACK_PROBE, index], { encoding: 'utf8', timeout: 30000, env });
