@@ -104,7 +104,14 @@ function writeCache(cache: string, stat: { size: number; mtimeMs: number }, data
   const dir = dirname(cache);
   const temporary = `${cache}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Two levels at most, made one by one: Node's recursive mkdir spins for good under /proc.
+    for (const level of [dirname(dir), dir]) {
+      try {
+        mkdirSync(level, { mode: 0o700 });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
     if (!ownedByUs(lstatSync(dir))) {
       debug(`code cache ${dir}: not kept, the folder is not this user's alone`);
       return;

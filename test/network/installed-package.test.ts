@@ -41,11 +41,13 @@ describeInstalled('the installed package', () => {
 
   test('holds the library, its types, the hook, the launcher, the setup script, the prebuilt addon, the docs the README links and the licence; no tests, bench or examples', () => {
     const files = execFileSync('find', ['.', '-type', 'f'], { cwd: installed, encoding: 'utf8' }).split('\n').filter(Boolean);
-    for (const f of ['./dist/src/index.js', './dist/src/index.d.ts', './dist/register.js', './bin/iothts.js', './LICENSE',
+    for (const f of ['./dist/main.js', './dist/iothts.js', './dist/src/code-cache.js', './dist/src/index.d.ts', './dist/register.js', './bin/iothts.js', './LICENSE',
       './README.md', './docs/api/stack.md', './scripts/setup-system.sh', './prebuilds/linux-x64/node.napi.glibc.node']) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => /^\.\/(test|bench|examples|dist\/(bench|examples|test))\//.test(f) || f.endsWith('.map'))).toEqual([]);
+    // The code is dist/iothts.js; of dist/src only the types and the loader of its code cache.
+    expect(files.filter((f) => f.startsWith('./dist/src/') && f.endsWith('.js'))).toEqual(['./dist/src/code-cache.js']);
     expect(fs.readFileSync(path.join(installed, 'LICENSE'), 'utf8')).toMatch(/GNU LESSER GENERAL PUBLIC LICENSE\s+Version 2\.1/);
   });
 
@@ -84,6 +86,24 @@ describeInstalled('the installed package', () => {
       interface: 'hello ::ffff:10.0.2.15',
       hostInterface: '10.0.2.15', // os.networkInterfaces() lists the stack's interfaces (issue 16 item 3)
     });
+  });
+
+  test('the hook\'s start compiles the package from its code cache, and loads neither node-gyp-build nor node:os', async () => {
+    const cache = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'iothts-installed-cache-'));
+    try {
+      const probe = "console.log(JSON.stringify({ nodeGypBuild: Object.keys(require.cache).some((f) => f.includes('node-gyp-build')), " +
+        "os: process.moduleLoadList.includes('NativeModule os') }))";
+      const env = { IOTH_VNL: 'null://', IOTH_CONFIG: 'eth', XDG_CACHE_HOME: cache, NODE_DEBUG: 'iothts' };
+      const runs = [];
+      for (let i = 0; i < 2; i++) runs.push(await run(isolated('--import', 'iothts/register', '-e', probe), env));
+      for (const r of runs) expect(r).toMatchObject({ code: 0 });
+      expect(runs.map((r) => /^iothts: code cache .*: (used|none yet, writing it)$/m.exec(r.stderr)?.[1])).toEqual(['none yet, writing it', 'used']);
+      // Node 20 has no module.registerHooks: there the hook replaces os.networkInterfaces() at once.
+      const lazy = typeof (require('node:module') as { registerHooks?: unknown }).registerHooks === 'function';
+      expect(JSON.parse(runs[1].stdout)).toEqual({ nodeGypBuild: false, os: !lazy });
+    } finally {
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   test('an ES module consumer imports the API by name and serves express on a stack', async () => {
