@@ -285,19 +285,25 @@ async function socketsOnce(way: 'floor' | 'setns' | 'helper'): Promise<number> {
  * Wall-clock ms of `node -e 0` STARTUPS times each way, interleaved (hyperfine's way: repeated
  * runs, the median): natively with `--import` of an empty module, and under the hook with a stack
  * on null:// and `eth` (the stack made, lo up, the configuration applied, the override installed,
- * and the stack deleted at exit).
+ * and the stack deleted at exit): with vdestack, the default; with vdebridge; and with the
+ * `kernel` plugin and no configuration (the hook's own work: no helper, no namespace to make).
+ * The package's code cache (src/code-cache.ts) is the user's, as it would be: made by the first run.
  */
-function startup(): { native: number[]; iothts: number[] } {
-  const argv = {
-    native: [node, '--import', path.join(dist, 'empty.js'), '-e', '0'],
-    iothts: [node, '--import', 'iothts/register', '-e', '0'],
+type StartupWay = 'native' | 'iothts' | 'vdebridge' | 'kernel';
+function startup(): Record<StartupWay, number[]> {
+  const hook = [node, '--import', 'iothts/register', '-e', '0'];
+  const ways: Record<StartupWay, { argv: string[]; env: NodeJS.ProcessEnv }> = {
+    native: { argv: [node, '--import', path.join(dist, 'empty.js'), '-e', '0'], env: {} },
+    iothts: { argv: hook, env: {} },
+    vdebridge: { argv: hook, env: { IOTH_STACK: 'vdebridge' } },
+    kernel: { argv: hook, env: { IOTH_STACK: 'kernel', IOTH_CONFIG: '' } },
   };
-  const env = { ...process.env, IOTH_VNL: 'null://', IOTH_CONFIG: 'eth' };
-  const times: { native: number[]; iothts: number[] } = { native: [], iothts: [] };
+  const times: Record<StartupWay, number[]> = { native: [], iothts: [], vdebridge: [], kernel: [] };
   for (let i = 0; i < STARTUPS; i++) {
-    for (const way of ['native', 'iothts'] as const) {
+    for (const way of Object.keys(ways) as StartupWay[]) {
+      const env = { ...process.env, IOTH_VNL: 'null://', IOTH_CONFIG: 'eth', ...ways[way].env };
       const t = process.hrtime.bigint();
-      const r = spawnSync(argv[way][0], argv[way].slice(1), { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const r = spawnSync(ways[way].argv[0], ways[way].argv.slice(1), { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
       if (r.status !== 0) throw new Error(`startup ${way}: exit ${r.status ?? r.signal}: ${r.stderr}`);
       times[way].push(Number(process.hrtime.bigint() - t) / 1e6);
     }
@@ -411,10 +417,15 @@ async function main(): Promise<void> {
   if (want('startup')) {
     const xs = startup();
     results.startup = xs;
-    console.error(`startup: native ${median(xs.native).toFixed(1)} ms, iothts ${median(xs.iothts).toFixed(1)} ms`);
+    const adds = (way: StartupWay) => `the hook adds ${(median(xs[way]) - median(xs.native)).toFixed(1)} ms`;
+    console.error(`startup: native ${median(xs.native).toFixed(1)} ms, iothts ${median(xs.iothts).toFixed(1)} ms, ` +
+      `vdebridge ${median(xs.vdebridge).toFixed(1)} ms, kernel ${median(xs.kernel).toFixed(1)} ms`);
     rows.push({ label: `Startup, \`node -e 0\` (ms, median of ${STARTUPS})`, unit: 'ms', digits: 1, ratios: false,
-      values: { native: median(xs.native), iothts: median(xs.iothts) },
-      note: `the hook adds ${(median(xs.iothts) - median(xs.native)).toFixed(1)} ms; (b): not applicable` });
+      values: { native: median(xs.native), iothts: median(xs.iothts) }, note: `${adds('iothts')}; (b): not applicable` });
+    rows.push({ label: 'Startup, the same, IOTH_STACK=vdebridge', unit: 'ms', digits: 1, ratios: false,
+      values: { native: median(xs.native), iothts: median(xs.vdebridge) }, note: adds('vdebridge') });
+    rows.push({ label: 'Startup, the same, IOTH_STACK=kernel, no IOTH_CONFIG (no helper, no namespace)', unit: 'ms', digits: 1,
+      ratios: false, values: { native: median(xs.native), iothts: median(xs.kernel) }, note: adds('kernel') });
   }
 
   const debian = fs.readFileSync('/etc/debian_version', 'utf8').trim();
