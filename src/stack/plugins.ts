@@ -9,7 +9,12 @@ import { addonPath, native } from '../internal/native';
  * the one beside the addon that holds vdebridge (found there for that name only: docs/api/stack.md).
  */
 export function pluginDirs(): string[] {
-  return [path.join(process.env.HOME ?? '.', '.ioth'), native.pluginDir(), path.join(path.dirname(addonPath()), 'vdebridge', '.ioth')];
+  return [path.join(process.env.HOME ?? '.', '.ioth'), native.pluginDir(), vdebridgeDir()];
+}
+
+/** Where the package's vdebridge plugin and its helper program are: beside the addon. */
+export function vdebridgeDir(): string {
+  return path.join(path.dirname(addonPath()), 'vdebridge', '.ioth');
 }
 
 /** Plugin names found in pluginDirs(): "ioth_vdestack-r.so" and "ioth_vdestack.so" give "vdestack". */

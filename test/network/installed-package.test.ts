@@ -109,15 +109,15 @@ describeInstalled('the installed package', () => {
   test('an ES module consumer imports the API by name and serves express on a stack', async () => {
     const { code, stdout, stderr } = await run(isolated('esm-app.mjs'));
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    expect(JSON.parse(stdout)).toEqual({ body: 'esm', plugins: expect.arrayContaining(['kernel', 'vdestack']) });
+    expect(JSON.parse(stdout)).toEqual({ body: 'esm', plugins: expect.arrayContaining(['kernel', 'vdebridge', 'vdestack']) });
   });
 
-  test('a CommonJS consumer requires the API', async () => {
+  test.each(['vdestack', 'vdebridge'])('a CommonJS consumer requires the API and makes a %s stack', async (plugin) => {
     const { code, stdout } = await run(isolated('-e', `
       const { Stack } = require('iothts');
-      const s = new Stack('vdestack', 'null://');
+      const s = new Stack(process.argv[1], 'null://');
       s.config('eth,ip=10.0.0.1/24');
-      console.log(s.interfaces().vde0[0].cidr); s.close();`));
+      console.log(s.interfaces().vde0[0].cidr); s.close();`, plugin));
     expect({ code, stdout }).toEqual({ code: 0, stdout: '10.0.0.1/24\n' });
   });
 

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..');
 const launcher = path.join(root, 'bin', 'iothts.js');
-const CHECKS = ['libioth', 'libvdeplug', 'addon', 'plugins', 'vdeplug modules', 'user namespaces', '/dev/net/tun', 'chroot', 'node', 'stack'];
+const CHECKS = ['libioth', 'libvdeplug', 'addon', 'plugins', 'vdeplug modules', 'user namespaces', '/dev/net/tun', 'chroot', 'node', 'stack', 'vdebridge'];
 
 interface Finding { check: string; status: 'ok' | 'warn' | 'fail' | 'skip'; summary: string; fix?: string }
 interface Report { ok: boolean; uid: number; checks: Finding[] }
@@ -55,7 +55,8 @@ test('on this machine: one line per check, then a stack is made and closed, exit
   const lines = text.stdout.trim().split('\n');
   expect(lines[0]).toMatch(/^iothts doctor: uid \d+, .*Node v\d+/);
   expect(lines.slice(1, -1).map((l) => /^(?:ok {2}|warn|FAIL|skip) (.+?): /.exec(l)?.[1])).toEqual(CHECKS);
-  expect(lines[lines.length - 2]).toMatch(/^ok {3}stack: new Stack\('vdestack', 'null:\/\/'\) made \(interfaces lo, vde0\) and closed in \d+ ms$/);
+  expect(lines[lines.length - 3]).toMatch(/^ok {3}stack: new Stack\('vdestack', 'null:\/\/'\) made \(interfaces lo, vde0\) and closed in \d+ ms$/);
+  expect(lines[lines.length - 2]).toMatch(/^ok {3}vdebridge: new Stack\('vdebridge', 'null:\/\/'\) made \(interfaces lo, vde0\) and closed in \d+ ms$/);
   expect(lines[lines.length - 1]).toBe('iothts doctor: a vdestack stack can be made here');
   expect(text.status).toBe(0);
 
@@ -65,7 +66,7 @@ test('on this machine: one line per check, then a stack is made and closed, exit
   expect(r.ok).toBe(true);
   expect(r.uid).toBe(process.getuid!());
   expect(r.checks.filter((c) => c.status === 'fail')).toEqual([]);
-  for (const check of ['libioth', 'addon', 'plugins', 'user namespaces', 'chroot', 'stack']) expect(byName(r, check).status).toBe('ok');
+  for (const check of ['libioth', 'addon', 'plugins', 'user namespaces', 'chroot', 'stack', 'vdebridge']) expect(byName(r, check).status).toBe('ok');
   expect(byName(r, 'node').summary).toContain(process.version);
   expect(byName(r, 'plugins').summary).toMatch(/vdestack.*ioth_vdestack(-r)?\.so loads/);
 });
@@ -78,6 +79,8 @@ asRoot('a plain user with /dev/net/tun 0600: the problem, the fix, exit 1', () =
   expect(tun).toContain('fix: the host\'s administrator decides: `chmod 0666 /dev/net/tun`');
   expect(tun).toContain('/etc/udev/rules.d/');
   expect(r.stdout).toMatch(/^FAIL stack: new Stack\('vdestack', 'null:\/\/'\): vdestack created no interface vde0 .*\/dev\/net\/tun/m);
+  // vdebridge needs the same /dev/net/tun: a warning naming it, not one more failure.
+  expect(r.stdout).toMatch(/^warn vdebridge: new Stack\('vdebridge', 'null:\/\/'\): .*could not open \/dev\/net\/tun.*fix: the FAIL lines above/m);
   expect(r.stdout).toMatch(plainUserns ? /^iothts doctor: 2 checks failed: \/dev\/net\/tun, stack$/m
     : /^iothts doctor: 3 checks failed: user namespaces, \/dev\/net\/tun, stack$/m);
 });

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import {
-  checkAddon, checkChroot, checkLibioth, checkLibvdeplug, checkNode, checkPlugins, checkStack, checkTun,
+  checkAddon, checkChroot, checkLibioth, checkLibvdeplug, checkNode, checkPlugins, checkStack, checkVdebridge, checkTun,
   checkUserNamespaces, checkVdeplugModules, type Context, type Finding,
 } from './checks';
 import { debianCodename } from './host';
@@ -48,6 +48,7 @@ export function runChecks(): Finding[] {
   ];
   const findings = checks.map(([name, run]) => isolated(name, run));
   findings.push(isolated('stack', () => checkStack(findings)));
+  findings.push(isolated('vdebridge', () => checkVdebridge(findings)));
   return findings;
 }
 
