@@ -10,7 +10,7 @@
 // means compiling from source, as without it; NODE_DEBUG=iothts says which happened.
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
 import type * as Bundle from './bundle';
 
@@ -27,8 +27,16 @@ let loaded: typeof Bundle | undefined;
 export function loadBundle<T>(use: (bundle: typeof Bundle) => T): T {
   if (loaded) return use(loaded);
   const file = join(__dirname, '..', 'iothts.js');
-  const source = readFileSync(file, 'utf8');
-  const stat = statSync(file);
+  // Its size and time taken before its text, from one descriptor: a bundle rewritten meanwhile
+  // gets a header older than what was read, so its next start finds the cache stale.
+  const fd = openSync(file, 'r');
+  let source: string, stat: ReturnType<typeof fstatSync>;
+  try {
+    stat = fstatSync(fd);
+    source = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
   const cache = cacheFile(stat);
   const cached = cache ? readCache(cache, stat) : undefined;
   // The CommonJS wrapper, as Node's loader gives a module: the bundle's few own require() calls
@@ -53,9 +61,11 @@ function debug(line: string): void {
   if (/\biothts\b/.test(process.env.NODE_DEBUG ?? '')) process.stderr.write(`iothts: ${line}\n`);
 }
 
+// The XDG base directory rule: XDG_CACHE_HOME if it is an absolute path, else ~/.cache.
 function folder(): string | undefined {
-  const base = process.env.XDG_CACHE_HOME || (process.env.HOME && join(process.env.HOME, '.cache'));
-  return base ? join(base, 'iothts') : undefined;
+  const { XDG_CACHE_HOME: xdg, HOME: home } = process.env;
+  const base = xdg && isAbsolute(xdg) ? xdg : home && isAbsolute(home) ? join(home, '.cache') : undefined;
+  return base && join(base, 'iothts');
 }
 
 // One file per installed bundle (its device and inode), for this V8: another install or Node

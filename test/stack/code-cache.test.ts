@@ -125,6 +125,17 @@ test.each([
   expect(files()).toEqual([]);
 });
 
+test('without XDG_CACHE_HOME, or with a relative one (which the XDG rule ignores), the cache is in ~/.cache', async () => {
+  for (const xdg of ['', 'relative/cache']) {
+    const r = await library({ XDG_CACHE_HOME: xdg, HOME: home });
+    expect(r).toMatchObject({ code: 0 });
+    expect(said(r)).toMatch(/^(none yet, writing it|used)$/);
+    expect(r.stderr).toContain(`code cache ${path.join(home, '.cache', 'iothts')}/`);
+  }
+  expect(fs.readdirSync(path.join(home, '.cache', 'iothts'))).toHaveLength(1);
+  expect(fs.existsSync(path.join(root, 'relative'))).toBe(false);
+});
+
 test('eight processes starting at once with no cache: all start, one whole file is left, no temporary ones', async () => {
   const runs = await Promise.all(Array.from({ length: 8 }, () => library(env())));
   for (const r of runs) expect(r).toMatchObject({ code: 0, stdout: 'function' });
