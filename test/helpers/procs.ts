@@ -13,6 +13,18 @@ export function childrenOf(pid: number): number[] {
   return out;
 }
 
+/** "PID (command, state S)" for each of `pids`, for a failure's message. */
+export function describeProcesses(pids: number[]): string {
+  return pids.map((pid) => {
+    try {
+      const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return `${pid} ${text.slice(text.indexOf('('), text.lastIndexOf(')') + 1)} state ${text[text.lastIndexOf(')') + 2]}`;
+    } catch {
+      return `${pid} (gone)`;
+    }
+  }).join(', ');
+}
+
 export function isAlive(pid: number): boolean {
   const stat = statOf(pid);
   return stat !== null && stat.state !== 'Z';

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { Stack } from '../../src';
 import { vxvdeGroup } from '../helpers/netns';
 import { once } from '../helpers/network';
-import { childrenOf, isAlive, openFds, waitGone } from '../helpers/procs';
+import { childrenOf, describeProcesses, isAlive, openFds, waitGone } from '../helpers/procs';
 import { until } from '../helpers/until';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -328,5 +328,6 @@ describe('refused input', () => {
 });
 
 test('no helper is left over by this file', async () => {
-  await until('helpers gone', () => childrenOf(process.pid).filter(isAlive).length === 0, { timeout: 2000 });
+  await until(() => `children gone (left: ${describeProcesses(childrenOf(process.pid))})`,
+    () => childrenOf(process.pid).filter(isAlive).length === 0, { timeout: 2000 });
 });
