@@ -30,7 +30,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <libvdeplug.h>
@@ -60,14 +59,16 @@ struct iface {
   VDECONN *conn;
   int tap, datafd;
   int ifindex, mtu;  /* the tap's, as the namespace sees it: segments are cut to fit the MTU */
+  struct gro gro;
 };
 
 static struct iface ifaces[VDEBRIDGE_MAX_IFACES];
 static int nifaces;
 /* One frame from a VNL (at most 65536 bytes), one from a tap (its vnet header, then up to 64 KB of
- * IP in a GSO frame). */
+ * IP in a GSO frame), and whether segments into the taps are coalesced (IOTHTS_VDEBRIDGE_GRO=0: no). */
 static unsigned char frame[65536];
 static unsigned char tapframe[OFFLOAD_TAP_FRAME];
+static int gro_enabled = 1;
 
 static void reply(int32_t rval, int32_t err, int32_t index, int fd) {
   struct vdebridge_reply r = {rval, err, index};
@@ -206,14 +207,10 @@ static int from_vde(struct iface *f) {
     if (n < 0)
       break;
     if (n >= 14)  /* shorter: not an Ethernet frame (or a module's own control message) */
-    {
-      static const struct virtio_net_hdr none;  /* the tap wants one before each frame */
-      struct iovec iov[2] = {{(void *) &none, sizeof(none)}, {frame, (size_t) n}};
-      while (writev(f->tap, iov, 2) < 0 && errno == EINTR)
-        ;
-    }
+      gro_push(&f->gro, frame, (size_t) n, gro_enabled);
     moved++;
   }
+  gro_flush(&f->gro);
   return moved;
 }
 
@@ -389,6 +386,8 @@ int main(int argc, char *argv[]) {
     ev.data.u32 = (TAG_PARENT << 16) | (uint32_t) parentfd;
     epoll_ctl(ep, EPOLL_CTL_ADD, parentfd, &ev);
   }
+  const char *gro = getenv("IOTHTS_VDEBRIDGE_GRO");
+  gro_enabled = gro == NULL || strcmp(gro, "0") != 0;
   int links = link_events();  /* before the taps: no MTU change is missed */
   if (links >= 0) {
     ev.events = EPOLLIN;
@@ -398,6 +397,7 @@ int main(int argc, char *argv[]) {
   for (int i = 0; i < nifaces; i++) {
     if ((ifaces[i].tap = open_tap(argv[2 + 2 * i])) < 0)
       fail(i);
+    ifaces[i].gro.tap = ifaces[i].tap;
     ifaces[i].ifindex = (int) if_nametoindex(argv[2 + 2 * i]);
     ifaces[i].mtu = tap_mtu(ifaces[i].ifindex);
     ev.events = EPOLLIN;

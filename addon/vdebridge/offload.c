@@ -1,6 +1,11 @@
-/* Segmentation of the tap's GSO frames (offload.h). Everything the kernel may send is checked
- * before use: a frame that cannot be handled is dropped (a GSO frame never fits the wire whole). */
+/* Segmentation of the tap's GSO frames and coalescing of the frames written to it (offload.h).
+ * Everything the kernel or a peer may send is checked before use: a frame that cannot be handled
+ * is dropped (from the tap: a GSO frame never fits the wire whole) or passed as it is (to the tap:
+ * the namespace's kernel judges it). */
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <errno.h>
 #include <arpa/inet.h>
 #include "offload.h"
 
@@ -202,4 +207,115 @@ int offload_from_tap(uint8_t *buf, size_t n, int mtu, offload_emit emit, void *c
   if (mss <= 0)
     return -1;
   return segment(f, &p, (size_t) mss, emit, ctx);
+}
+
+/* ---- coalescing into the tap ---- */
+
+static const struct virtio_net_hdr no_offload;
+
+static void write_tap(int tap, const struct virtio_net_hdr *vh, const uint8_t *frame, size_t len) {
+  struct iovec iov[2] = {{(void *) vh, sizeof(*vh)}, {(void *) frame, len}};
+  while (writev(tap, iov, 2) < 0 && errno == EINTR)
+    ;
+}
+
+/* A frame that may start or extend a merge: a plain TCP data segment (ACK, PSH at most) over
+ * IPv4 without options or fragments or IPv6 without extension headers, no ECN CE mark, with its
+ * checksums right (the merged frame tells the kernel they were). Its length without padding. */
+static size_t candidate(const uint8_t *f, size_t len, struct pkt *p) {
+  if (parse(f, len, p, 0, 0) < 0 || p->hdr == p->end)
+    return 0;
+  const uint8_t *ip = f + p->l3, *th = f + p->l4;
+  if (p->v6) {
+    if ((((ip[0] & 15) << 4 | ip[1] >> 4) & 3) == 3)
+      return 0;
+  } else if ((ip[0] & 15) != 5 || (be16(ip + 6) & 0x3fff) != 0 || (ip[1] & 3) == 3 || fold(sum(ip, 20, 0)) != 0xffff) {
+    return 0;
+  }
+  if ((th[13] & ~TCP_PSH) != TCP_ACK)
+    return 0;
+  size_t l4len = p->end - p->l4;
+  if (fold(sum(th, l4len, pseudo(f, p, l4len))) != 0xffff)
+    return 0;
+  return p->end;
+}
+
+/* Whether segment f (parsed in p) continues the pending one: the same headers but for lengths,
+ * IDs and checksums (so the same flow, ACK, window and options: timestamps equal), the next
+ * sequence number, no more payload than the first segment's, the merge within 64 KB. */
+static int continues(const struct gro *g, const uint8_t *f, const struct pkt *p) {
+  const uint8_t *a = g->frame, *ip = f + p->l3, *th = f + p->l4, *gip = a + g->l3, *gth = a + g->l4;
+  size_t payload = p->end - p->hdr;
+  if (g->closed || p->v6 != g->v6 || p->hdr != g->hdr || payload > g->mss || g->len + payload > 14 + 65535 ||
+      memcmp(a, f, 14) != 0 || be32(th + 4) != g->next_seq)
+    return 0;
+  if (p->v6 ? memcmp(gip, ip, 4) != 0 || memcmp(gip + 6, ip + 6, 34) != 0
+            : memcmp(gip, ip, 2) != 0 || memcmp(gip + 6, ip + 6, 4) != 0 || memcmp(gip + 12, ip + 12, 8) != 0)
+    return 0;
+  return memcmp(gth, th, 4) == 0 && memcmp(gth + 8, th + 8, 5) == 0 && memcmp(gth + 14, th + 14, 2) == 0 &&
+         memcmp(gth + 18, th + 18, p->hdr - p->l4 - 18) == 0;
+}
+
+void gro_flush(struct gro *g) {
+  if (g->len == 0)
+    return;
+  if (g->segs == 1) {
+    write_tap(g->tap, &no_offload, g->frame, g->len);
+  } else {
+    uint8_t *ip = g->frame + g->l3, *th = g->frame + g->l4;
+    struct pkt p = {.l3 = g->l3, .l4 = g->l4, .hdr = g->hdr, .end = g->len, .v6 = g->v6, .proto = 6};
+    if (g->v6) {
+      put16(ip + 4, (uint16_t) (g->len - g->l3 - 40));
+    } else {
+      put16(ip + 2, (uint16_t) (g->len - g->l3));
+      memset(ip + 10, 0, 2);
+      store_csum(ip + 10, sum(ip, 20, 0));
+    }
+    /* A partial checksum, as the kernel's own GSO frames carry: the pseudo-header's sum. */
+    uint16_t partial = fold(pseudo(g->frame, &p, g->len - g->l4));
+    memcpy(th + 16, &partial, 2);
+    struct virtio_net_hdr vh = {
+      .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+      .gso_type = g->v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4,
+      .hdr_len = (uint16_t) g->hdr,
+      .gso_size = g->mss,
+      .csum_start = (uint16_t) g->l4,
+      .csum_offset = 16,
+    };
+    write_tap(g->tap, &vh, g->frame, g->len);
+  }
+  g->len = 0;
+}
+
+void gro_push(struct gro *g, const uint8_t *f, size_t len, int enabled) {
+  struct pkt p;
+  size_t end = enabled ? candidate(f, len, &p) : 0;
+  if (end == 0) {
+    gro_flush(g);
+    write_tap(g->tap, &no_offload, f, len);
+    return;
+  }
+  size_t payload = p.end - p.hdr;
+  int psh = (f[p.l4 + 13] & TCP_PSH) != 0;
+  if (g->len > 0 && continues(g, f, &p)) {
+    memcpy(g->frame + g->len, f + p.hdr, payload);
+    g->len += payload;
+    g->next_seq += (uint32_t) payload;
+    g->segs++;
+    if (psh)
+      g->frame[g->l4 + 13] |= TCP_PSH;
+    g->closed = psh || payload < g->mss;
+    return;
+  }
+  gro_flush(g);
+  memcpy(g->frame, f, end);
+  g->len = end;
+  g->l3 = p.l3;
+  g->l4 = p.l4;
+  g->hdr = p.hdr;
+  g->v6 = p.v6;
+  g->mss = (uint16_t) payload;
+  g->segs = 1;
+  g->closed = psh;
+  g->next_seq = be32(f + p.l4 + 4) + (uint32_t) payload;
 }
