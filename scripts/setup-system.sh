@@ -39,7 +39,7 @@ packages=(vdeplug libvdeplug-slirp libfduserdata0 libmhash2)
 ioth_packages=(libioth0)
 if ! $runtime; then
   packages+=(build-essential cmake pkg-config git ca-certificates curl openssl iproute2 util-linux procps
-    nlinline-dev libvdeplug-dev vdens vde2 dnsmasq-base)
+    nlinline-dev libvdeplug-dev vdens vde2 dnsmasq-base ethtool)
   ioth_packages+=(libioth-dev)
 fi
 [ "$codename" = trixie ] && packages+=("${ioth_packages[@]}")

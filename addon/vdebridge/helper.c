@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <libvdeplug.h>
+#include "offload.h"
 #include "protocol.h"
 #include "../c/scm_rights.h"
 
@@ -52,16 +53,22 @@
 #define TAG_TAP 1u
 #define TAG_VDE 2u
 #define TAG_PARENT 3u
+#define TAG_LINK 4u
 
 struct iface {
   VDECONN *conn;
   int tap, datafd;
+  int ifindex, mtu;  /* the tap's, as the namespace sees it: segments are cut to fit the MTU */
+  struct gro gro;
 };
 
 static struct iface ifaces[VDEBRIDGE_MAX_IFACES];
 static int nifaces;
-/* One frame: taps give at most MTU + 14 bytes; the largest MTU a tap takes is 65521. */
+/* One frame from a VNL (at most 65536 bytes), one from a tap (its vnet header, then up to 64 KB of
+ * IP in a GSO frame), and whether segments into the taps are coalesced (IOTHTS_VDEBRIDGE_GRO=0: no). */
 static unsigned char frame[65536];
+static unsigned char tapframe[OFFLOAD_TAP_FRAME];
+static int gro_enabled = 1;
 
 static void reply(int32_t rval, int32_t err, int32_t index, int fd) {
   struct vdebridge_reply r = {rval, err, index};
@@ -149,13 +156,16 @@ static int open_tap(const char *name) {
   if (fd < 0)
     return -1;
   memset(&ifr, 0, sizeof(ifr));
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
   snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int saved = errno;
     close(fd);
     return errno = saved, -1;
   }
+  /* Checksums and TCP segmentation left to us (offload.c); not UDP's (UFO, USO): never advertised,
+   * refused if they come. Best effort: without it the kernel sends whole frames, which pass. */
+  ioctl(fd, TUNSETOFFLOAD, (unsigned long) (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6));
   set_txqueuelen(name);  /* best effort: the default queue still works */
   return fd;
 }
@@ -166,14 +176,18 @@ static long now_ms(void) {
   return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
 }
 
+static void to_vde(void *ctx, const uint8_t *data, size_t len) {
+  vde_send(((struct iface *) ctx)->conn, data, len, 0);
+}
+
 /* Tap -> VNL until the tap has nothing more (or BATCH frames). Returns the frames moved. */
 static int from_tap(struct iface *f) {
   int moved = 0;
   while (moved < BATCH) {
-    ssize_t n = read(f->tap, frame, sizeof(frame));
+    ssize_t n = read(f->tap, tapframe, sizeof(tapframe));
     if (n <= 0)
       break;  /* EAGAIN: drained */
-    vde_send(f->conn, frame, n, 0);
+    offload_from_tap(tapframe, (size_t) n, f->mtu, to_vde, f);
     moved++;
   }
   return moved;
@@ -193,11 +207,63 @@ static int from_vde(struct iface *f) {
     if (n < 0)
       break;
     if (n >= 14)  /* shorter: not an Ethernet frame (or a module's own control message) */
-      while (write(f->tap, frame, n) < 0 && errno == EINTR)
-        ;
+      gro_push(&f->gro, frame, (size_t) n, gro_enabled);
     moved++;
   }
+  gro_flush(&f->gro);
   return moved;
+}
+
+static int tap_mtu(int ifindex) {
+  char name[IF_NAMESIZE];
+  struct ifreq ifr;
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), mtu = 0;
+  memset(&ifr, 0, sizeof(ifr));
+  if (s >= 0 && if_indextoname((unsigned) ifindex, name) != NULL) {
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+    if (ioctl(s, SIOCGIFMTU, &ifr) == 0)
+      mtu = ifr.ifr_mtu;
+  }
+  if (s >= 0)
+    close(s);
+  return mtu;  /* 0: unknown, segments then keep the kernel's MSS */
+}
+
+/* The namespace's link events: a tap's MTU may change at any time (ip link, the stack's config). */
+static int link_events(void) {
+  struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
+  int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+  if (s >= 0 && bind(s, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+    close(s);
+    return -1;
+  }
+  return s;
+}
+
+static void link_changed(int s) {
+  static char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+  ssize_t n;
+  while ((n = recv(s, buf, sizeof(buf), 0)) != 0) {
+    if (n < 0) {
+      if (errno == ENOBUFS)  /* events lost: ask again */
+        for (int i = 0; i < nifaces; i++)
+          ifaces[i].mtu = tap_mtu(ifaces[i].ifindex);
+      if (errno == EINTR || errno == ENOBUFS)
+        continue;
+      return;  /* EAGAIN: all read */
+    }
+    for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+        continue;
+      struct ifinfomsg *ifi = NLMSG_DATA(h);
+      int len = (int) IFLA_PAYLOAD(h);
+      for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+        if (a->rta_type == IFLA_MTU && RTA_PAYLOAD(a) >= sizeof(uint32_t))
+          for (int i = 0; i < nifaces; i++)
+            if (ifaces[i].ifindex == ifi->ifi_index)
+              memcpy(&ifaces[i].mtu, RTA_DATA(a), sizeof(int));
+    }
+  }
 }
 
 /* A socket in the namespace for the plugin (when it cannot make it there itself). */
@@ -247,7 +313,9 @@ static void bridge(int ep) {
     for (int i = 0; i < n; i++) {
       uint32_t tag = events[i].data.u32 >> 16, index = events[i].data.u32 & 0xffff;
       struct iface *f = &ifaces[index];
-      if (tag == TAG_PARENT) {
+      if (tag == TAG_LINK) {
+        link_changed((int) index);
+      } else if (tag == TAG_PARENT) {
         if (deadline < 0)
           deadline = now_ms() + DRAIN_MS;
         epoll_ctl(ep, EPOLL_CTL_DEL, events[i].data.u32 & 0xffff, NULL);
@@ -318,9 +386,20 @@ int main(int argc, char *argv[]) {
     ev.data.u32 = (TAG_PARENT << 16) | (uint32_t) parentfd;
     epoll_ctl(ep, EPOLL_CTL_ADD, parentfd, &ev);
   }
+  const char *gro = getenv("IOTHTS_VDEBRIDGE_GRO");
+  gro_enabled = gro == NULL || strcmp(gro, "0") != 0;
+  int links = link_events();  /* before the taps: no MTU change is missed */
+  if (links >= 0) {
+    ev.events = EPOLLIN;
+    ev.data.u32 = (TAG_LINK << 16) | (uint32_t) links;
+    epoll_ctl(ep, EPOLL_CTL_ADD, links, &ev);
+  }
   for (int i = 0; i < nifaces; i++) {
     if ((ifaces[i].tap = open_tap(argv[2 + 2 * i])) < 0)
       fail(i);
+    ifaces[i].gro.tap = ifaces[i].tap;
+    ifaces[i].ifindex = (int) if_nametoindex(argv[2 + 2 * i]);
+    ifaces[i].mtu = tap_mtu(ifaces[i].ifindex);
     ev.events = EPOLLIN;
     ev.data.u32 = (TAG_TAP << 16) | (uint32_t) i;
     if (epoll_ctl(ep, EPOLL_CTL_ADD, ifaces[i].tap, &ev) < 0)
