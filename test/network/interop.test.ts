@@ -119,6 +119,14 @@ function talk(socket: net.Socket): Promise<Report> {
   return done;
 }
 
+/** Listens on `stack` at host:port; `accepted` settles with the talk on the first connection. */
+async function listening(stack: Stack, port: number, host: string): Promise<{ accepted: Promise<Report> }> {
+  const server = stack.net.createServer();
+  handles.push(server);
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, resolve); });
+  return { accepted: new Promise<Report>((resolve, reject) => server.once('connection', (s) => { server.close(); talk(s).then(resolve, reject); })) };
+}
+
 type NetKind = 'vxvde' | 'hub' | 'switch' | 'ptp';
 
 /** The VNLs of one network: ours (opened first) and the peer's. */
@@ -152,11 +160,7 @@ async function startPeer(kind: PeerKind, vnl: string, mtu: number): Promise<Peer
   if (kind === 'vdestack') {
     const { stack, helper } = stackWithHelper('vdestack', vnl);
     configure(stack, '10.0.0.2', mtu);
-    const accepted = new Promise<Report>((resolve, reject) => {
-      const server = stack.net.createServer((s) => { server.close(); talk(s).then(resolve, reject); });
-      handles.push(server);
-      server.listen(7001, '10.0.0.2');
-    });
+    const { accepted } = await listening(stack, 7001, '10.0.0.2');
     const connected = talk(stack.net.connect(7000, '10.0.0.1'));
     return {
       mtu: stack.linkGetMtu('vde0'),
@@ -208,12 +212,7 @@ test.each(MATRIX)('vdebridge and %s on %s, MTU %d against %d: TCP both ways, a s
   const vnls = await network(netKind);
   const { stack: ours, helper } = stackWithHelper('vdebridge', vnls.ours);
   configure(ours, '10.0.0.1', ourMtu);
-  const accepted = new Promise<Report>((resolve, reject) => {
-    const server = ours.net.createServer((s) => { server.close(); talk(s).then(resolve, reject); });
-    handles.push(server);
-    server.on('error', reject);
-    server.listen(7000, '10.0.0.1');
-  });
+  const { accepted } = await listening(ours, 7000, '10.0.0.1');
   const peer = await startPeer(peerKind, vnls.theirs, peerMtu);
   expect(peer.mtu).toBe(peerMtu);
   const connected = talk(ours.net.connect(7001, '10.0.0.2'));
