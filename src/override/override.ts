@@ -14,6 +14,8 @@
 // load the stack's resolver at their first call (dns-functions.ts), then synced to ESM imports.
 // os.networkInterfaces() lists the stack's interfaces (interfaces.ts). Both replacements go in
 // when the program first gets node:dns or node:os (when-loaded.ts), not before.
+// The same patch serves scopes (stack.run, scope.ts): it asks, per handle, for the scope's stack
+// first (scope-store.ts), then the override's; with neither, it leaves the handle to Node.
 // Nothing here loads a module Node has not loaded: the hook runs before the app, and an app that
 // prepares a module before its first require must find it unloaded (docs/internals/hook.md).
 import { wrapSocketMethods, type UvHandle } from '../sockets/bind';
