@@ -53,26 +53,29 @@ const orderOf = (order: unknown) => (typeof order === 'boolean' ? (order ? 'verb
  */
 export function answerLookupsFrom(cares: Binding, choose: () => Stack | null): () => void {
   const saved = { getaddrinfo: cares.getaddrinfo as Fn, getnameinfo: cares.getnameinfo as Fn };
-  cares.getaddrinfo = function getaddrinfo(this: unknown, req: Req, hostname: string, family: number, hints: number,
-    order: unknown): number {
+  cares.getaddrinfo = function getaddrinfo(this: unknown, ...args: [Req, string, number, number, unknown]): number {
+    const [req, hostname, family, hints, order] = args;
     const stack = choose();
-    if (stack === null) return Reflect.apply(saved.getaddrinfo, this, arguments) as number;
+    if (stack === null) return Reflect.apply(saved.getaddrinfo, this, args) as number;
     // libuv refuses at once a name that does not fit its buffer (Node then reports it from nextTick).
     if (Buffer.byteLength(hostname) > 255) return uvError('EINVAL');
     const options = { family, hints, all: true as const, order: orderOf(order) };
-    stack.dns.lookup(hostname, options, inThisContext((err: NodeJS.ErrnoException | null, list: Array<{ address: string }>) => {
+    const done = (err: NodeJS.ErrnoException | null, list: Array<{ address: string }>): void => {
       if (err) fail(req, err);
       else req.oncomplete(0, list.map((a) => a.address));
-    }));
+    };
+    stack.dns.lookup(hostname, options, inThisContext(done));
     return 0;
   };
-  cares.getnameinfo = function getnameinfo(this: unknown, req: Req, address: string, port: number): number {
+  cares.getnameinfo = function getnameinfo(this: unknown, ...args: [Req, string, number]): number {
+    const [req, address, port] = args;
     const stack = choose();
-    if (stack === null) return Reflect.apply(saved.getnameinfo, this, arguments) as number;
-    stack.dns.lookupService(address, port, inThisContext((err: NodeJS.ErrnoException | null, hostname?: string, service?: string) => {
+    if (stack === null) return Reflect.apply(saved.getnameinfo, this, args) as number;
+    const done = (err: NodeJS.ErrnoException | null, hostname?: string, service?: string): void => {
       if (err) fail(req, err);
       else req.oncomplete(0, hostname, service);
-    }));
+    };
+    stack.dns.lookupService(address, port, inThisContext(done));
     return 0;
   };
   return () => Object.assign(cares, saved);

@@ -124,7 +124,8 @@ function replaceDnsModule(): () => void {
   const none: Exports = {};
   const undo = [
     replaceDnsFunctions(dns as unknown as Exports, () => (currentStack()?.dns ?? none) as unknown as Exports),
-    replaceDnsFunctions(dns.promises as unknown as Exports, () => (currentStack()?.dns.promises ?? none) as unknown as Exports),
+    replaceDnsFunctions(dns.promises as unknown as Exports,
+      () => (currentStack()?.dns.promises ?? none) as unknown as Exports),
   ];
   return () => {
     for (const u of undo.reverse()) u();

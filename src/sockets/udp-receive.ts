@@ -96,7 +96,8 @@ export function receiveOnStack(handle: unknown): void {
  * socket is IPv6 and `onStack` (a host socket of a scope keeps Node's path). Returns a function that
  * undoes it (handles adopted meanwhile keep their own methods).
  */
-export function wrapRecvStart(prototype: Record<string, unknown>, onStack: (handle: object) => boolean = () => true): () => void {
+export function wrapRecvStart(prototype: Record<string, unknown>,
+  onStack: (handle: object) => boolean = () => true): () => void {
   const original = prototype.recvStart as Method;
   prototype.recvStart = function (this: UdpHandle): unknown {
     if (this.fd >= 0 && !adopted.has(this) && onStack(this) && isIpv6Socket(this.fd)) {
