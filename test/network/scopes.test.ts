@@ -51,6 +51,7 @@ test('hermetic: scopes in an empty network namespace under the hook leak nothing
   try {
     const report = await run('unshare', ['--net', '--', process.execPath, '--import', 'iothts/register', path.join(fixtures, 'hermetic.js'), dir],
       { IOTH_VNL: `hub://${dir}/hub`, IOTH_CONFIG: 'eth,ip=10.0.0.1/24' });
+    expect(report.before).toBe('::ffff:10.0.0.1'); // the hook's own stack, pooled before the first scope
     expect(report.tenants).toEqual([2, 3].map((n) => ({ n, fetched: `::ffff:10.0.0.${n}`, ws: `::ffff:10.0.0.${n}`, resolve4: `10.0.0.${n}` })));
     expect(report.hostSockets).toBe(0);
     // The control: the same fetch in runOnHost went to the host, where nothing is up.
