@@ -11,7 +11,8 @@
 // Cases: HTTP keep-alive req/s and p99, bulk TCP (SHA-256 checked) at MTU 1500 and at MTU 9000 on
 // the virtual links, new TCP connections/s, UDP request/response datagrams/s; and, for iothts
 // only, stack creation/deletion time and memory per stack (bench/stacks.ts), and the cost of one
-// socket (bench/sockets.ts); and the hook's startup cost: `node -e 0` under it against native.
+// socket (bench/sockets.ts); and the hook's startup cost: `node -e 0` under it against native;
+// and (c)'s HTTP case with its server in a scope (stack.run) against without.
 //
 // Prints a Markdown table with the machine; writes bench/results.json, bench/results.md,
 // bench/results.svg (a bar chart of the ratios) and the results section of BENCHMARKS.md.
@@ -207,11 +208,12 @@ const node = process.execPath;
 const peer = path.join(dist, 'peer.js');
 let port = 9000;
 
-async function httpOnce(setup: Setup) {
+async function httpOnce(setup: Setup, scoped = false) {
   const p = ++port;
   const pair = pairFor(setup, 1500, [node, path.join(dist, 'http-server.js'), 'HOST', String(p)],
     (host) => [node, autocannon, '-j', '-c', String(CONNECTIONS), '-d', String(SECONDS), `http://${host}:${p}/`]);
-  const { result } = await runPair(pair, `http ${setup}`, (SECONDS + 30) * 1000);
+  if (scoped) pair.server.env = { ...pair.server.env, BENCH_SCOPE: '1' };
+  const { result } = await runPair(pair, `http ${setup}${scoped ? ' in a scope' : ''}`, (SECONDS + 30) * 1000);
   const r = result as {
     requests: { average: number }; latency: { p99: number }; errors: number; non2xx: number; timeouts: number;
   };
@@ -355,6 +357,21 @@ async function main(): Promise<void> {
     results.http = runs;
     rows.push({ label: `HTTP keep-alive req/s (${CONNECTIONS} conns)`, unit: 'req/s', values: rps, digits: 0, higherIsBetter: true });
     rows.push({ label: 'HTTP p99 latency (ms)', unit: 'ms', values: p99, digits: 0, higherIsBetter: false });
+  }
+  if (want('httpscope')) {
+    // The hook's HTTP server outside and inside a scope of its own stack (stack.run), interleaved:
+    // what an active scope costs per request (AsyncLocalStorage, the patch's choice of stack).
+    const xs: Record<'plain' | 'scoped', number[]> = { plain: [], scoped: [] };
+    for (let i = 0; i < RUNS; i++) {
+      for (const way of ['plain', 'scoped'] as const) xs[way].push((await httpOnce('iothts', way === 'scoped')).rps);
+    }
+    results.httpScope = xs;
+    const [plain, scoped] = [median(xs.plain), median(xs.scoped)];
+    const difference = ((scoped - plain) / plain) * 100;
+    console.error(`http scope: without ${xs.plain.map((x) => x.toFixed(0)).join(', ')}, in a scope ${xs.scoped.map((x) => x.toFixed(0)).join(', ')} req/s ` +
+      `-> ${difference.toFixed(1)}%`);
+    rows.push({ label: `HTTP keep-alive req/s, the hook's server in a scope (stack.run) (${CONNECTIONS} conns)`, unit: 'req/s', digits: 0,
+      ratios: false, values: { iothts: scoped }, note: `without a scope ${plain.toFixed(0)} req/s: ${difference >= 0 ? '+' : ''}${difference.toFixed(1)}%` });
   }
   if (want('bulk')) {
     rows.push({ label: `Bulk TCP MB/s, MTU 1500 (${BULK_1500_MIB} MiB, SHA-256 checked)`, unit: 'MB/s', digits: 0, higherIsBetter: true,

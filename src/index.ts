@@ -6,6 +6,7 @@ export type {
 } from './stack/types';
 export { installedPlugins } from './stack/plugins';
 export { override, overridingStack } from './override/override';
+export { runOnHost } from './override/scope';
 export type { IothError } from './internal/errors';
 export type { StackNet } from './sockets/net';
 export type { StackDgram } from './sockets/dgram';

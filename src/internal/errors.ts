@@ -45,6 +45,7 @@ export const codes = {
   ERR_IOTH_DHCP_REFUSED: 'the DHCP server refused (DHCPNAK) the address it had offered, twice',
   ERR_IOTH_DUPLICATE_ADDRESS: 'IPv6 duplicate address detection found another node using the address',
   ERR_IOTH_OVERRIDE: 'override() (or the hook) cannot take over the process: host sockets already open, another override, or no access to Node\'s socket handles',
+  ERR_IOTH_SCOPE_WORKER: 'a Worker cannot start inside a scope (stack.run(), runOnHost()) whose network is not the process default\'s: start it outside and give it the stack',
   ERR_IOTH_STACK_BORROWED: 'a child process uses its parent\'s stack: configuring it (and its TCP listing) is for the process that owns it',
   ERR_IOTH_STACK_CLOSED: 'the stack was closed (by close(), or by the thread that owns it): create a new Stack',
 } as const;

@@ -6,6 +6,7 @@
 // `stack.dns.lookup()`, through the stack's own sockets.
 import { getSystemErrorMap } from 'node:util';
 import type { Stack } from '../stack/stack';
+import { inThisContext } from './scope-store';
 
 type Req = {
   oncomplete(err: number, ...results: unknown[]): void;
@@ -13,6 +14,7 @@ type Req = {
   reject?: (err: Error) => void;
 };
 type Binding = Record<string, unknown>;
+type Fn = (...args: unknown[]) => unknown;
 
 /** libuv's error number for `name` (e.g. EAI_NONAME), as the running Node knows it. */
 function uvError(name: string): number {
@@ -44,25 +46,36 @@ function fail(req: Req, err: NodeJS.ErrnoException): void {
 const ORDERS = ['verbatim', 'ipv4first', 'ipv6first'] as const;
 const orderOf = (order: unknown) => (typeof order === 'boolean' ? (order ? 'verbatim' : 'ipv4first') : ORDERS[Number(order)] ?? 'verbatim');
 
-/** Installs the stack's getaddrinfo and getnameinfo in `cares` (the cares_wrap binding); returns the undo. */
-export function answerLookupsFrom(cares: Binding, stack: Stack): () => void {
-  const saved = { getaddrinfo: cares.getaddrinfo, getnameinfo: cares.getnameinfo };
-  cares.getaddrinfo = function getaddrinfo(req: Req, hostname: string, family: number, hints: number,
-    order: unknown): number {
+/**
+ * Installs the stack's getaddrinfo and getnameinfo in `cares` (the cares_wrap binding), the stack
+ * `choose()` gives at each call (null: the host's, libuv's own); returns the undo. The answer comes
+ * back in the caller's async context, as libuv's would (its scope's stack then connects).
+ */
+export function answerLookupsFrom(cares: Binding, choose: () => Stack | null): () => void {
+  const saved = { getaddrinfo: cares.getaddrinfo as Fn, getnameinfo: cares.getnameinfo as Fn };
+  cares.getaddrinfo = function getaddrinfo(this: unknown, ...args: [Req, string, number, number, unknown]): number {
+    const [req, hostname, family, hints, order] = args;
+    const stack = choose();
+    if (stack === null) return Reflect.apply(saved.getaddrinfo, this, args) as number;
     // libuv refuses at once a name that does not fit its buffer (Node then reports it from nextTick).
     if (Buffer.byteLength(hostname) > 255) return uvError('EINVAL');
     const options = { family, hints, all: true as const, order: orderOf(order) };
-    stack.dns.lookup(hostname, options, (err: NodeJS.ErrnoException | null, list: Array<{ address: string }>) => {
+    const done = (err: NodeJS.ErrnoException | null, list: Array<{ address: string }>): void => {
       if (err) fail(req, err);
       else req.oncomplete(0, list.map((a) => a.address));
-    });
+    };
+    stack.dns.lookup(hostname, options, inThisContext(done));
     return 0;
   };
-  cares.getnameinfo = function getnameinfo(req: Req, address: string, port: number): number {
-    stack.dns.lookupService(address, port, (err: NodeJS.ErrnoException | null, hostname?: string, service?: string) => {
+  cares.getnameinfo = function getnameinfo(this: unknown, ...args: [Req, string, number]): number {
+    const [req, address, port] = args;
+    const stack = choose();
+    if (stack === null) return Reflect.apply(saved.getnameinfo, this, args) as number;
+    const done = (err: NodeJS.ErrnoException | null, hostname?: string, service?: string): void => {
       if (err) fail(req, err);
       else req.oncomplete(0, hostname, service);
-    });
+    };
+    stack.dns.lookupService(address, port, inThisContext(done));
     return 0;
   };
   return () => Object.assign(cares, saved);

@@ -14,9 +14,11 @@
 // load the stack's resolver at their first call (dns-functions.ts), then synced to ESM imports.
 // os.networkInterfaces() lists the stack's interfaces (interfaces.ts). Both replacements go in
 // when the program first gets node:dns or node:os (when-loaded.ts), not before.
+// The same patch serves scopes (stack.run, scope.ts): it asks, per handle, for the scope's stack
+// first (scope-store.ts), then the override's; with neither, it leaves the handle to Node.
 // Nothing here loads a module Node has not loaded: the hook runs before the app, and an app that
 // prepares a module before its first require must find it unloaded (docs/internals/hook.md).
-import { wrapSocketMethods } from '../sockets/bind';
+import { wrapSocketMethods, type UvHandle } from '../sockets/bind';
 import { wrapRecvStart } from '../sockets/udp-receive';
 import type { Stack } from '../stack/stack';
 import { codedError } from '../internal/errors';
@@ -26,6 +28,7 @@ import { takeNodeDns } from '../internal/node-reference';
 import { answerLookupsFrom } from './dns-binding';
 import { replaceDnsFunctions } from './dns-functions';
 import { replaceNetworkInterfaces } from './interfaces';
+import { scopeStack, scopesUsed } from './scope-store';
 import { whenLoaded } from './when-loaded';
 
 interface Binding {
@@ -37,6 +40,28 @@ const TCP_METHODS: Array<[string, 4 | 6]> = [['bind', 4], ['bind6', 6], ['connec
 const UDP_METHODS: Array<[string, 4 | 6]> = [['bind', 4], ['bind6', 6], ['connect', 4], ['connect6', 6], ['send', 4], ['send6', 6]];
 
 let active: { stack: Stack; restore: () => void } | null = null;
+// The handle patch and the node:dns answers (one for the override and the scopes), and its undoing;
+// once a scope was made it stays for the process's life: a scope's callbacks may open sockets at any
+// later time, so no moment says it is no longer needed.
+let patch: (() => void) | null = null;
+let forScopes = false;
+
+/** The stack new sockets and look-ups use here and now: the scope's, else the override's; null: the host. */
+export function currentStack(): Stack | null {
+  const scoped = scopeStack();
+  return scoped !== undefined ? scoped : active?.stack ?? null;
+}
+
+// Which stack each handle's socket was opened on, once scopes exist (a handle outlives its scope).
+const owners = new WeakMap<object, Stack | null>();
+
+/** The stack of a handle: where its socket is, or, before it has one, where it is to be opened. */
+function handleStack(handle: UvHandle): Stack | null {
+  if (handle.fd >= 0) return owners.has(handle) ? owners.get(handle)! : active?.stack ?? null;
+  const stack = currentStack();
+  if (scopesUsed()) owners.set(handle, stack);
+  return stack;
+}
 
 /**
  * process.binding() without DEP0111: under --pending-deprecation it is util.deprecate's wrapper,
@@ -91,13 +116,16 @@ function onFirstUse(names: string[], replace: () => () => void): () => void {
   return () => (undo ? undo() : cancel());
 }
 
-function replaceDnsModule(stack: Stack): () => void {
+function replaceDnsModule(): () => void {
   takeNodeDns();
   // The module objects themselves (an `import * as` namespace would be a read-only copy of them).
   const dns = require('node:dns') as typeof import('node:dns');
+  // The host's: no function of the stack's, so Node's own.
+  const none: Exports = {};
   const undo = [
-    replaceDnsFunctions(dns as unknown as Exports, () => stack.dns as unknown as Exports),
-    replaceDnsFunctions(dns.promises as unknown as Exports, () => stack.dns.promises as unknown as Exports),
+    replaceDnsFunctions(dns as unknown as Exports, () => (currentStack()?.dns ?? none) as unknown as Exports),
+    replaceDnsFunctions(dns.promises as unknown as Exports,
+      () => (currentStack()?.dns.promises ?? none) as unknown as Exports),
   ];
   return () => {
     for (const u of undo.reverse()) u();
@@ -130,18 +158,35 @@ export function override(stack: Stack): () => void {
     throw codedError('ERR_IOTH_OVERRIDE', `${open.length} host socket(s) (${open.join(', ')}) are already open; ` +
       'the override must come first (node --import iothts/register, or override() before any networking)');
   }
-  const { TCP, UDP } = bindings();
-  const undo = [wrapSocketMethods(TCP.prototype, TCP_METHODS, stack, 'tcp'), wrapSocketMethods(UDP.prototype, UDP_METHODS, stack, 'udp'),
-    wrapRecvStart(UDP.prototype), answerLookupsFrom(quietBinding('cares_wrap'), stack),
-    onFirstUse(['dns', 'dns/promises'], () => replaceDnsModule(stack)), onFirstUse(['os'], () => replaceNetworkInterfaces(stack))];
+  installPatch();
+  const undoInterfaces = onFirstUse(['os'], () => replaceNetworkInterfaces(stack));
   const restore = (): void => {
     if (active?.restore !== restore) return;
-    for (const u of undo.reverse()) u();
+    undoInterfaces();
+    if (!forScopes) patch?.();
     syncESM();
     active = null;
   };
   active = { stack, restore };
   return restore;
+}
+
+function installPatch(): void {
+  if (patch) return;
+  const { TCP, UDP } = bindings();
+  const undo = [wrapSocketMethods(TCP.prototype, TCP_METHODS, handleStack, 'tcp'), wrapSocketMethods(UDP.prototype, UDP_METHODS, handleStack, 'udp'),
+    wrapRecvStart(UDP.prototype, (h) => handleStack(h as UvHandle) !== null), answerLookupsFrom(quietBinding('cares_wrap'), currentStack),
+    onFirstUse(['dns', 'dns/promises'], replaceDnsModule)];
+  patch = () => {
+    for (const u of undo.reverse()) u();
+    patch = null;
+  };
+}
+
+/** The first scope (scope.ts): the handle patch goes in if it is not in already, for good. */
+export function keepPatchForScopes(): void {
+  installPatch();
+  forScopes = true;
 }
 
 /** The stack currently overriding the process, if any. */

@@ -1,6 +1,7 @@
 // Opening stack sockets for Node: a stack fd bound natively (servers, dgram), or opened lazily into
 // a TCP handle right before its first bind/connect (clients), so every byte uses the stack.
 import type * as net from 'node:net';
+import { getSystemErrorMap } from 'node:util';
 import { parseIp } from '../internal/address';
 import { IothError, withContext } from '../internal/errors';
 import { native } from '../internal/native';
@@ -55,6 +56,8 @@ export function openStackSocket(handle: UvHandle, stack: SocketSource, family: 4
     fd = stack.socketFd(family, kind);
   } catch (err) {
     const errno = (err as IothError).errno;
+    // A closed stack has no network left: ENETDOWN, never a socket of the host instead.
+    if ((err as IothError).code === 'ERR_IOTH_STACK_CLOSED') return uvErrno('ENETDOWN');
     return typeof errno === 'number' ? errno : -22;
   }
   const rc = handle.open(fd);
@@ -76,6 +79,21 @@ export function setUdpReuseAddr(fd: number, on: boolean): number {
     return libuvStatus(err);
   }
 }
+
+/** libuv's (negative) number for the errno `name`, as the running Node knows it. */
+function uvErrno(name: string): number {
+  for (const [errno, [n]] of getSystemErrorMap()) if (n === name) return errno;
+  return -22;
+}
+
+/**
+ * The stack of the handle patch: one stack, or a function choosing one for a handle (the override
+ * with scopes, src/override/override.ts); null there leaves the handle to Node (the host).
+ */
+export type StackChoice = SocketSource | ((handle: UvHandle) => SocketSource | null);
+
+const choose = (stack: StackChoice, handle: UvHandle): SocketSource | null =>
+  (typeof stack === 'function' ? stack(handle) : stack);
 
 /** An error of the addon as the negative errno a handle's method returns. */
 function libuvStatus(err: unknown): number {
@@ -119,7 +137,7 @@ function sendScoped(fd: number, args: unknown[], scoped: Scoped): number | null 
  * own (AddressToJS) asks if_indextoname in the process's namespace, which throws ENXIO
  * (uv_if_indextoiid) or names a host interface. Returns a function that undoes it.
  */
-export function wrapNameMethods(target: Record<string, unknown>, stack: SocketSource): () => void {
+export function wrapNameMethods(target: Record<string, unknown>, choice: StackChoice): () => void {
   const originals = NAME_METHODS.map((name) => [name, target[name]] as const);
   for (const [name, original] of originals) {
     if (typeof original !== 'function') continue;
@@ -133,6 +151,11 @@ export function wrapNameMethods(target: Record<string, unknown>, stack: SocketSo
         failure = err;
       }
       if (failure === undefined && !(rc === 0 && typeof out.address === 'string' && out.address.includes('%'))) return rc;
+      const stack = choose(choice, this);
+      if (stack === null) {
+        if (failure !== undefined) throw failure;
+        return rc;
+      }
       try {
         const own = native.socketName(this.fd, name === 'getpeername');
         out.address = `${own.address}%${stack.ifIndexToName(own.scopeId)}`;
@@ -154,8 +177,8 @@ const NAME_METHODS = ['getsockname', 'getpeername'];
 
 /** Wraps the methods of `target` that may create the socket so that they open a stack one first. */
 export function wrapSocketMethods(target: Record<string, unknown>, methods: ReadonlyArray<readonly [string, 4 | 6]>,
-  stack: SocketSource, kind: 'tcp' | 'udp'): () => void {
-  const undoNames = wrapNameMethods(target, stack);
+  choice: StackChoice, kind: 'tcp' | 'udp'): () => void {
+  const undoNames = wrapNameMethods(target, choice);
   const originals = methods.map(([name]) => [name, target[name]] as const);
   for (const [name, family] of methods) {
     const original = target[name];
@@ -165,6 +188,8 @@ export function wrapSocketMethods(target: Record<string, unknown>, methods: Read
     const bindsUdp = kind === 'udp' && (name === 'bind' || name === 'bind6');
     const at = addressArgument(kind, name);
     target[name] = function (this: UvHandle, ...args: unknown[]): unknown {
+      const stack = choose(choice, this);
+      if (stack === null) return original.apply(this, args);
       const opened = this.fd < 0;
       let rc = openStackSocket(this, stack, family, kind);
       if (rc === 0 && opened && bindsUdp) rc = setUdpReuseAddr(this.fd, false);

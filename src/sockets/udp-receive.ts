@@ -93,13 +93,14 @@ export function receiveOnStack(handle: unknown): void {
 
 /**
  * The override: every UDP handle's recvStart (on the class's prototype) adopts the handle when its
- * socket is IPv6 (all the override's handles have sockets of the stack). Returns a function that
+ * socket is IPv6 and `onStack` (a host socket of a scope keeps Node's path). Returns a function that
  * undoes it (handles adopted meanwhile keep their own methods).
  */
-export function wrapRecvStart(prototype: Record<string, unknown>): () => void {
+export function wrapRecvStart(prototype: Record<string, unknown>,
+  onStack: (handle: object) => boolean = () => true): () => void {
   const original = prototype.recvStart as Method;
   prototype.recvStart = function (this: UdpHandle): unknown {
-    if (this.fd >= 0 && !adopted.has(this) && isIpv6Socket(this.fd)) {
+    if (this.fd >= 0 && !adopted.has(this) && onStack(this) && isIpv6Socket(this.fd)) {
       adopted.add(this);
       adopt(this, { ...methodsOf(this), recvStart: original });
       return (this.recvStart as Method).call(this);

@@ -29,6 +29,7 @@ import { toAddresses, toLinks, toNetworkInterfaces, toRoutes } from './listings'
 import { expectedInterfaces, parseStackOptions } from './options';
 import { withVnlDefaults } from './vnl-defaults';
 import type * as RouteArgs from './route-args';
+import type * as Scope from '../override/scope';
 import type { AddressInfo, CloseOptions, InterfaceRef, IpAddrAddOptions, LinkInfo, RouteInfo, RouteSpec, SocketFamily, SocketKind, ShareOptions, StackOptions, StackShare } from './types';
 import { validateIfname, validateInteger, validateText } from '../internal/validators';
 
@@ -328,6 +329,17 @@ export class Stack implements Disposable {
 
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /**
+   * Runs `fn(...args)` with this stack for its async context: every TCP/UDP socket and node:dns
+   * look-up that starts there (its callbacks, promises, timers, the events of what it opened) uses
+   * this stack, through Node's own `net`, `dgram`, `http`, `fetch`, `dns` and the libraries on them;
+   * the rest of the process keeps its default. Returns what fn returns. A closed stack:
+   * ERR_IOTH_STACK_CLOSED. [Scopes](../../docs/api/scopes.md).
+   */
+  run<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
+    return (require('../override/scope') as typeof Scope).runIn(this, fn, args);
   }
 
   /** if_nametoindex: the index of the interface called `name`. */

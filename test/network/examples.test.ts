@@ -58,6 +58,14 @@ test('identities: three stacks, each answering on its own address', () => {
   expect(out.trim().split('\n')).toEqual(['alice', 'bob', 'carol'].map((n, i) => `I am ${n} at 10.0.0.${i + 1}, you are ::ffff:10.0.0.100`));
 });
 
+test('tenants: three concurrent unmodified fetch loops, each in the scope of its own stack, each seen from its own address', () => {
+  const out = execFileSync(process.execPath, [example('tenants'), '20'], { cwd: root, encoding: 'utf8', timeout: 20000 });
+  expect(out.trim().split('\n')).toEqual([
+    ...['alice', 'bob', 'carol'].map((n, i) => `${n}: 20 requests, seen as 10.0.0.${i + 2}`),
+    'server saw 10.0.0.2 20 times, 10.0.0.3 20 times, 10.0.0.4 20 times',
+  ]);
+});
+
 test('udp_echo_client and udp_echo_server over vxvde', async () => {
   const vnl = vxvdeGroup();
   await start('udp_echo_server', [vnl], 'udp echo server on 10.0.0.1:5000');
