@@ -14,7 +14,7 @@
 // - one VNL spanning two simulated hosts: two namespaces joined by a veth pair, vxvde over the veth
 //   only, a vdebridge server in a Node process on host A, curl under vdens on host B.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -23,12 +23,12 @@ import * as readline from 'node:readline';
 import { Stack } from '../../src';
 import { vxvdeGroup } from '../helpers/netns';
 import { childrenOf } from '../helpers/procs';
+import { type Report, sha, talk as talkBoth } from '../helpers/talk';
 import { until } from '../helpers/until';
 
 const BYTES = 4 << 20;
 const ROOT = path.resolve(__dirname, '..', '..');
 const PEER = path.join(__dirname, '..', 'fixtures', 'interop-peer.js');
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 /** The largest Ethernet frame at MTU 1500, as a receive counter counts it (no FCS). */
 const STANDARD_FRAME = 1514;
 
@@ -43,7 +43,6 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-interface Report { role?: string; sent: string; received: string; bytes: number; error?: string }
 interface Counters { bytes: number; packets: number }
 
 /** Rejects with `what` if `p` has not settled within `ms`: a transfer that never happens fails. */
@@ -105,18 +104,10 @@ function configure(stack: Stack, ip: string, mtu: number): void {
   expect(stack.linkGetMtu('vde0')).toBe(mtu);
 }
 
-/** Sends BYTES random bytes on `socket` while it reads the other side's. */
+/** Both directions on `socket`, BYTES each way; the socket is closed after the test. */
 function talk(socket: net.Socket): Promise<Report> {
   handles.push(socket);
-  const data = randomBytes(BYTES);
-  const got: Buffer[] = [];
-  socket.on('data', (d) => got.push(d));
-  const done = new Promise<Report>((resolve, reject) => {
-    socket.on('error', reject);
-    socket.on('end', () => { const b = Buffer.concat(got); resolve({ sent: sha(data), received: sha(b), bytes: b.length }); });
-  });
-  socket.end(data);
-  return done;
+  return talkBoth(socket, BYTES);
 }
 
 /** Listens on `stack` at host:port; `accepted` settles with the talk on the first connection. */

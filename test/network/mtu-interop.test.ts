@@ -4,13 +4,12 @@
 // smaller MTU, both when the stack accepts and when it connects. Data goes both ways at once and is
 // checked with SHA-256 on each side.
 import { ChildProcess, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { Stack } from '../../src';
 import { vxvdeGroup } from '../helpers/netns';
+import { type Report, talk as talkBoth } from '../helpers/talk';
 
 const BYTES = 4 * 1024 * 1024;
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const children: ChildProcess[] = [];
 const stacks: Stack[] = [];
 afterEach(() => {
@@ -37,7 +36,6 @@ else talk(net.connect(Number(port), host));
 setInterval(() => {}, 1000); // the test ends it: vdens would take its namespace, and queued segments, along
 `;
 
-interface Report { sent: string; received: string; bytes: number }
 
 /** The peer under vdens on `vnl` at 10.0.0.2/24 with vde0 at its default MTU; `ip link` of vde0 first. */
 function peerUnderVdens(vnl: string, args: string[]): { lines: AsyncIterableIterator<string> } {
@@ -83,17 +81,7 @@ function bigMtuStack(vnl: string): Stack {
 }
 
 /** Both directions over one connection: the stack's side sends its own random bytes. */
-function talk(socket: net.Socket): Promise<Report> {
-  const data = randomBytes(BYTES);
-  const got: Buffer[] = [];
-  socket.on('data', (d) => got.push(d));
-  const done = new Promise<Report>((resolve, reject) => {
-    socket.on('error', reject);
-    socket.on('end', () => { const b = Buffer.concat(got); resolve({ sent: sha(data), received: sha(b), bytes: b.length }); });
-  });
-  socket.end(data);
-  return done;
-}
+const talk = (socket: net.Socket): Promise<Report> => talkBoth(socket, BYTES);
 
 test('a stack at MTU 9000 accepts a TCP connection from a vdens process at MTU 1500; data both ways', async () => {
   const vnl = vxvdeGroup();
