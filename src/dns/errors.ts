@@ -1,8 +1,7 @@
 // DNS errors in node:dns's shapes: `queryA ENOTFOUND example.com` with code, syscall and hostname
 // (errno too for getaddrinfo/getnameinfo, as Node sets it there). Argument errors are the shared
 // ones (src/internal/errors.ts, validators.ts).
-import { getSystemErrorMap } from 'node:util';
-import type { IothError } from '../internal/errors';
+import { uvErrno, type IothError } from '../internal/errors';
 
 /** A failure inside the resolver, before it becomes a node:dns error: just the code. */
 export class DnsFailure extends Error {
@@ -18,8 +17,7 @@ const ERRNO_NAMES: Record<string, string> = {
 
 function errnoOf(code: string): number | undefined {
   const name = ERRNO_NAMES[code];
-  for (const [errno, [n]] of getSystemErrorMap()) if (n === name) return errno;
-  return undefined;
+  return name === undefined ? undefined : uvErrno(name);
 }
 
 /** Error like Node's DNSException: message `${syscall} ${code} ${hostname}`, then the detail if any. */

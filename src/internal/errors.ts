@@ -123,6 +123,14 @@ export function stackClosed(what: string): IothError {
 
 const kDescription = Symbol('iothts.description');
 let errnoNames: Map<number, [string, string]> | undefined;
+let errnoNumbers: Map<string, number> | undefined;
+
+/** libuv's (negative) error number for `name` (EINVAL, EAI_NONAME, ...) as the running Node knows it. */
+export function uvErrno(name: string): number | undefined {
+  errnoNames ??= getSystemErrorMap();
+  errnoNumbers ??= new Map([...errnoNames].map(([errno, [n]]) => [n, errno]));
+  return errnoNumbers.get(name);
+}
 
 /**
  * A failed system call in Node's shape: `code` (the errno's name), a negative `errno`, `syscall`,

@@ -4,7 +4,7 @@
 // into the cares_wrap binding, getaddrinfo and getnameinfo (libuv's, on the host), are answered by
 // the overriding stack's resolver instead: the same hosts table, DNS servers and order rules as
 // `stack.dns.lookup()`, through the stack's own sockets.
-import { getSystemErrorMap } from 'node:util';
+import { uvErrno } from '../internal/errors';
 import type { Stack } from '../stack/stack';
 import { inThisContext } from './scope-store';
 
@@ -18,8 +18,9 @@ type Fn = (...args: unknown[]) => unknown;
 
 /** libuv's error number for `name` (e.g. EAI_NONAME), as the running Node knows it. */
 function uvError(name: string): number {
-  for (const [errno, [n]] of getSystemErrorMap()) if (n === name) return errno;
-  throw new Error(`iothts: internal error: this Node has no ${name}`);
+  const errno = uvErrno(name);
+  if (errno === undefined) throw new Error(`iothts: internal error: this Node has no ${name}`);
+  return errno;
 }
 
 /** getaddrinfo's and getnameinfo's failures as libuv reports them (Node names EAI_NONAME "ENOTFOUND"). */

@@ -51,6 +51,8 @@ const global = globalThis as unknown as Symbols;
 // undici's global dispatcher, by version: .1 (Node 20, 22; 24 has both, the same Agent), .2 (Node 26,
 // where .1 wraps it for older undici packages). fetch reads the newest.
 const SYMBOLS = [2, 1].map((n) => Symbol.for(`undici.globalDispatcher.${n}`));
+/** The newest of them that undici has set (a value, not the accessor put there while waiting). */
+const setSymbol = (): symbol | undefined => SYMBOLS.find((s) => Object.getOwnPropertyDescriptor(global, s)?.value);
 
 /**
  * Puts in undici's place a dispatcher that hands each request to the agent of its scope's stack
@@ -60,7 +62,7 @@ const SYMBOLS = [2, 1].map((n) => Symbol.for(`undici.globalDispatcher.${n}`));
  * from a scope.
  */
 export function splitUndiciPool(): void {
-  const loaded = SYMBOLS.find((s) => Object.getOwnPropertyDescriptor(global, s)?.value);
+  const loaded = setSymbol();
   if (loaded) {
     takeOver(loaded, false);
     return;
@@ -77,7 +79,7 @@ export function splitUndiciPool(): void {
           pending = true;
           queueMicrotask(() => {
             for (const t of traps) if (Object.getOwnPropertyDescriptor(global, t)?.get) delete global[t];
-            const set = SYMBOLS.find((t) => Object.getOwnPropertyDescriptor(global, t)?.value);
+            const set = setSymbol();
             if (set) takeOver(set, true);
           });
         }

@@ -41,19 +41,20 @@ export function whenLoaded(names: string | string[], run: () => void): () => voi
     return () => undefined;
   }
   let done = false;
-  const once = (): void => {
-    if (done) return;
+  // Takes `once` off every name's list (the first time only); whether it was still waiting.
+  const cancel = (): boolean => {
+    if (done) return false;
     done = true;
-    cancel();
-    run();
-  };
-  const cancel = (): void => {
     for (const name of list) {
       const left = (pending.get(name) ?? []).filter((r) => r !== once);
       if (left.length) pending.set(name, left);
       else pending.delete(name);
     }
     if (pending.size === 0) stopWatching();
+    return true;
+  };
+  const once = (): void => {
+    if (cancel()) run();
   };
   for (const name of list) pending.set(name, [...(pending.get(name) ?? []), once]);
   if (!hooks) {
@@ -77,8 +78,6 @@ export function whenLoaded(names: string | string[], run: () => void): () => voi
     }
   }
   return () => {
-    if (done) return;
-    done = true;
     cancel();
   };
 }

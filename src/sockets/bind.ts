@@ -1,9 +1,8 @@
 // Opening stack sockets for Node: a stack fd bound natively (servers, dgram), or opened lazily into
 // a TCP handle right before its first bind/connect (clients), so every byte uses the stack.
 import type * as net from 'node:net';
-import { getSystemErrorMap } from 'node:util';
 import { parseIp } from '../internal/address';
-import { IothError, withContext } from '../internal/errors';
+import { IothError, uvErrno, withContext } from '../internal/errors';
 import { native } from '../internal/native';
 import type { SocketSource } from './source';
 import { bindToScope, defaultTcpScope, scopeOf, type Scoped } from './zone';
@@ -57,7 +56,7 @@ export function openStackSocket(handle: UvHandle, stack: SocketSource, family: 4
   } catch (err) {
     const errno = (err as IothError).errno;
     // A closed stack has no network left: ENETDOWN, never a socket of the host instead.
-    if ((err as IothError).code === 'ERR_IOTH_STACK_CLOSED') return uvErrno('ENETDOWN');
+    if ((err as IothError).code === 'ERR_IOTH_STACK_CLOSED') return uvErrno('ENETDOWN') ?? -22;
     return typeof errno === 'number' ? errno : -22;
   }
   const rc = handle.open(fd);
@@ -78,12 +77,6 @@ export function setUdpReuseAddr(fd: number, on: boolean): number {
   } catch (err) {
     return libuvStatus(err);
   }
-}
-
-/** libuv's (negative) number for the errno `name`, as the running Node knows it. */
-function uvErrno(name: string): number {
-  for (const [errno, [n]] of getSystemErrorMap()) if (n === name) return errno;
-  return -22;
 }
 
 /**
